@@ -1,0 +1,79 @@
+"""Output formats: a loop over every format, CSV safety, table width, JSON types."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from trialfinder.errors import InvalidOption
+from trialfinder.render import FORMATS, check_format, neutralise_formula, render
+
+
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "nct_id": ["NCT90000001", "NCT90000002"],
+            "title": ["A very long title " * 10, "=HYPERLINK(\"http://evil\")"],
+            "phases": [["PHASE1", "PHASE2"], []],
+            "enrollment": pd.array([40, None], dtype="Int64"),
+            "distance_mi": [12.345, float("nan")],
+            "car_t": [True, False],
+            "sponsor": ["Ünïcödé Oncology — Zürich", "@risky"],
+        }
+    )
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_renders_every_row_and_column(fmt: str) -> None:
+    text = render(frame(), fmt, width=100)
+    assert "NCT90000001" in text and "NCT90000002" in text
+    if fmt in ("table", "markdown", "csv"):
+        for col in frame().columns:
+            assert col in text
+
+
+def test_unknown_format_lists_choices() -> None:
+    with pytest.raises(InvalidOption, match="valid: table, csv, json, jsonl, markdown"):
+        check_format("xml")
+
+
+def test_csv_neutralises_formulas_and_keeps_unicode() -> None:
+    rows = list(csv.reader(io.StringIO(render(frame(), "csv"))))
+    assert rows[0] == list(frame().columns)
+    assert rows[2][1].startswith("'=HYPERLINK")
+    assert rows[2][6] == "'@risky"
+    assert rows[1][6] == "Ünïcödé Oncology — Zürich"
+    assert rows[1][2] == "PHASE1; PHASE2"
+    assert rows[2][3] == "" and rows[2][4] == ""
+    assert rows[1][5] == "yes"
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_starts_are_neutralised(cell: str) -> None:
+    assert neutralise_formula(cell) == "'" + cell
+    assert neutralise_formula("safe " + cell) == "safe " + cell
+
+
+def test_table_fits_width_and_truncates_titles() -> None:
+    text = render(frame(), "table", width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" in text
+
+
+def test_json_and_jsonl_are_typed() -> None:
+    data = json.loads(render(frame(), "json"))
+    assert data[0]["phases"] == ["PHASE1", "PHASE2"] and data[1]["phases"] == []
+    assert data[0]["enrollment"] == 40 and data[1]["enrollment"] is None
+    assert data[1]["distance_mi"] is None and data[0]["car_t"] is True
+    lines = render(frame(), "jsonl").splitlines()
+    assert [json.loads(line)["nct_id"] for line in lines] == ["NCT90000001", "NCT90000002"]
+
+
+def test_markdown_escapes_pipes() -> None:
+    f = frame()
+    f.loc[0, "sponsor"] = "A | B"
+    assert "A \\| B" in render(f, "markdown")

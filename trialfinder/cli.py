@@ -1,0 +1,530 @@
+"""The typer commands; the only module that imports typer, and the single error boundary.
+
+Heavy modules (pandas, httpx) are imported inside the commands so that `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from . import __version__
+from .errors import InvalidOption, TrialfinderError, UsageError
+
+if TYPE_CHECKING:
+    from .geo import Distance, Place
+    from .sources import StudySource
+
+app = typer.Typer(
+    name="trialfinder",
+    help=(
+        "Find CAR T-cell therapy trials, and trials open to people whose CAR-T did not work, "
+        "on ClinicalTrials.gov.\n\nThis tool uses publicly available data from the U.S. "
+        "National Library of Medicine (NLM); NLM is not responsible for it and does not "
+        "endorse it. It is not medical advice: talk to your care team about any trial."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# -- shared option spellings (every command spells them the same way) -------------------
+
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format", "-f", help="Output format: table, csv, json, jsonl or markdown.", metavar="FORMAT"
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the data to this file instead of stdout.", dir_okay=False
+    ),
+]
+SourceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--source",
+        help="Read saved API output (a JSON file or a directory of them) instead of the network.",
+    ),
+]
+ApiUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-url",
+        help="API base URL [default: $TRIALFINDER_API_URL or https://clinicaltrials.gov/api/v2].",
+    ),
+]
+NearOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--near",
+        help='Where the patient is: a US ZIP, "City, ST", "City, Country" or a country.',
+        rich_help_panel="Near me",
+    ),
+]
+RadiusOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--radius", help="Distance from --near, e.g. 50mi or 100km [default: 100mi].",
+        rich_help_panel="Near me",
+    ),
+]
+LatOpt = Annotated[
+    float | None,
+    typer.Option("--lat", help="Latitude, instead of --near (with --lon).", rich_help_panel="Near me"),
+]
+LonOpt = Annotated[
+    float | None,
+    typer.Option("--lon", help="Longitude, instead of --near (with --lat).", rich_help_panel="Near me"),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"trialfinder {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Find CAR-T trials, and trials open after CAR-T, on ClinicalTrials.gov."""
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def note(message: str) -> None:
+    """A line for the user on stderr (never mixed into the data on stdout)."""
+    typer.echo(message, err=True)
+
+
+def _open_source(source: Path | None, api_url: str | None) -> StudySource:
+    from .sources import ApiSource, FileSource
+
+    if source is not None:
+        return FileSource(source)
+    from .api import CtGovClient
+
+    return ApiSource(CtGovClient(api_url))
+
+
+def _close(source: StudySource) -> None:
+    client = getattr(source, "client", None)
+    if client is not None:
+        client.close()
+
+
+def _place(near: str | None, lat: float | None, lon: float | None) -> Place | None:
+    if near is None and lat is None and lon is None:
+        return None
+    from .geo import place_from_coordinates, resolve_place
+
+    if near is not None and (lat is not None or lon is not None):
+        raise UsageError("give either --near or --lat/--lon, not both")
+    if near is not None:
+        place = resolve_place(near)
+    else:
+        if lat is None or lon is None:
+            raise UsageError("--lat and --lon go together: give both")
+        place = place_from_coordinates(lat, lon)
+    note(f"Near: {place.label} ({place.lat:.4f}, {place.lon:.4f})")
+    return place
+
+
+def _radius(radius: str | None, place: Place | None) -> Distance | None:
+    if radius is None:
+        return None
+    if place is None:
+        raise UsageError("--radius needs --near (or --lat and --lon)")
+    from .geo import parse_radius
+
+    return parse_radius(radius)
+
+
+def _width() -> int:
+    return max(40, shutil.get_terminal_size((120, 24)).columns)
+
+
+def write_output(text: str, output: Path | None, *, bom: bool = False) -> None:
+    """Data to stdout, or atomically to a file (a failed run never leaves half a file)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = output.expanduser()
+    if target.is_dir():
+        raise UsageError(f"--output {output} is a directory; give a file name")
+    if not target.parent.exists():
+        raise UsageError(f"--output {output}: the folder {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    note(f"Wrote {target}")
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.active = sys.stderr.isatty()
+        self.drawn = False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not self.active:
+            return
+        if total:
+            filled = int(30 * min(done, total) / total)
+            bar = "#" * filled + "." * (30 - filled)
+            sys.stderr.write(f"\rFetching [{bar}] {done}/{total} studies")
+        else:
+            sys.stderr.write(f"\rFetching... {done} studies")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+@app.command()
+def search(
+    condition: Annotated[
+        str | None, typer.Option("--condition", "-c", help="Condition or disease, e.g. lymphoma.")
+    ] = None,
+    term: Annotated[str | None, typer.Option("--term", help="Any other search words.")] = None,
+    intervention: Annotated[
+        str | None, typer.Option("--intervention", help="Drug, product or procedure.")
+    ] = None,
+    location: Annotated[
+        str | None, typer.Option("--location", help="Free-text location words (city, country...).")
+    ] = None,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Recruitment status, repeatable: recruiting, not-yet-recruiting, "
+            "active-not-recruiting, completed, ..., or open, closed, any "
+            "[default: recruiting + not-yet-recruiting].",
+        ),
+    ] = None,
+    phase: Annotated[
+        list[str] | None,
+        typer.Option("--phase", help="Phase, repeatable: early1, 1, 2, 3, 4, na."),
+    ] = None,
+    study_type: Annotated[
+        str | None,
+        typer.Option("--study-type", help="interventional, observational or expanded-access."),
+    ] = None,
+    sponsor: Annotated[str | None, typer.Option("--sponsor", help="Sponsor or collaborator.")] = None,
+    age: Annotated[
+        float | None, typer.Option("--age", help="Keep trials that admit a person of this age (years).")
+    ] = None,
+    sex: Annotated[
+        str | None, typer.Option("--sex", help="female or male: keep trials open to this sex.")
+    ] = None,
+    updated_since: Annotated[
+        str | None,
+        typer.Option("--updated-since", help="Keep trials updated on or after DATE (YYYY-MM-DD).", metavar="DATE"),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many trials.")] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(
+            "--sort",
+            help="relevance, last-update, start-date, enrollment, nct-id or distance "
+            "[default: relevance; distance with --near].",
+        ),
+    ] = None,
+    car_t: Annotated[
+        bool,
+        typer.Option("--car-t", help="Only trials whose own treatment is a CAR cell product.", rich_help_panel="CAR-T"),
+    ] = False,
+    target: Annotated[
+        list[str] | None,
+        typer.Option("--target", help="CAR target, repeatable, e.g. CD19, BCMA (implies --car-t).", rich_help_panel="CAR-T"),
+    ] = None,
+    after_car_t: Annotated[
+        bool,
+        typer.Option(
+            "--after-car-t",
+            help="Trials that require or allow prior CAR-T (required first); those that "
+            "exclude it are dropped and counted.",
+            rich_help_panel="CAR-T",
+        ),
+    ] = False,
+    prior_car_t: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prior-car-t",
+            help="Keep trials with this stance on prior CAR-T, repeatable: required, allowed, "
+            "excluded, unmentioned.",
+            rich_help_panel="CAR-T",
+        ),
+    ] = None,
+    near: NearOpt = None,
+    radius: RadiusOpt = None,
+    lat: LatOpt = None,
+    lon: LonOpt = None,
+    any_site_status: Annotated[
+        bool,
+        typer.Option("--any-site-status", help="Count sites of any status, not only recruiting ones.", rich_help_panel="Near me"),
+    ] = False,
+    sites: Annotated[
+        bool,
+        typer.Option("--sites", help="One row per site (within the radius with --near) instead of per trial."),
+    ] = False,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    columns: Annotated[
+        str | None,
+        typer.Option("--columns", help="Comma-separated columns to output (see the README for the list)."),
+    ] = None,
+    source: SourceOpt = None,
+    api_url: ApiUrlOpt = None,
+) -> None:
+    """Search trials by condition, treatment, status, phase, CAR-T stance and distance.
+
+    Data goes to stdout; where it came from, counts and notes go to stderr.
+
+    Example: trialfinder search -c lymphoma --after-car-t --near "Houston, TX" --radius 200mi
+    """
+    from .query import Query
+    from .render import check_format
+
+    fmt = check_format(fmt)
+    query = Query.build(
+        condition=condition,
+        term=term,
+        intervention=intervention,
+        location=location,
+        status=status,
+        phase=phase,
+        study_type=study_type,
+        sponsor=sponsor,
+        age=age,
+        sex=sex,
+        updated_since=updated_since,
+        limit=limit,
+        sort=sort or ("distance" if (near or lat is not None) else None),
+    )
+    if query.sort == "distance" and near is None and lat is None:
+        raise InvalidOption("--sort", "distance", "distance needs --near or --lat/--lon")
+    targets = _targets(target or [])
+    stances = _stances(prior_car_t or [])
+    place = _place(near, lat, lon)
+    distance = _radius(radius, place)
+    if any_site_status and place is None:
+        raise UsageError("--any-site-status needs --near (or --lat and --lon)")
+
+    from .search import (
+        SearchOptions,
+        all_columns,
+        default_columns,
+        parse_columns,
+        run_search,
+        site_rows,
+    )
+
+    options = SearchOptions(
+        car_t=car_t,
+        targets=targets,
+        after_car_t=after_car_t,
+        prior_car_t=stances,
+        near=place,
+        radius=distance,
+        any_site_status=any_site_status,
+        per_site=sites,
+    )
+    from .search import SITE_OUTPUT_COLUMNS
+
+    available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(options)
+    chosen = parse_columns(columns, available)
+    data_source = _open_source(source, api_url)
+    bar = _ProgressBar()
+    try:
+        result = run_search(query, data_source, options, progress=bar)
+    finally:
+        bar.finish()
+        _close(data_source)
+    note(f"Data: {result.source}")
+    frame = site_rows(result) if sites else result.studies
+    cols = chosen or default_columns(options, fmt, list(frame.columns))
+    for line in result.notes:
+        note(f"Note: {line}")
+    _summary(result, sites, len(frame))
+    _emit(frame, cols, fmt, output)
+
+
+def _summary(result: Any, per_site: bool, rows: int) -> None:
+    trials = len(result.studies)
+    if trials == 0:
+        note("No trials matched.")
+        return
+    total = f" (the API counted {result.total} before local filters)" if result.total else ""
+    if per_site:
+        note(f"Found {rows} site(s) in {trials} trial(s){total}.")
+    else:
+        note(f"Found {trials} trial(s){total}.")
+
+
+def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
+    from .render import render
+
+    if fmt == "table" and frame.empty:
+        return
+    width = _width() if output is None else None
+    write_output(render(frame, fmt, cols, width=width), output, bom=fmt == "csv" and output is not None)
+
+
+def _targets(values: list[str]) -> tuple[str, ...]:
+    if not values:
+        return ()
+    from .cart import canonical_target, known_targets
+
+    out = []
+    for raw in values:
+        for part in raw.split(","):
+            if not part.strip():
+                continue
+            canon = canonical_target(part.strip())
+            if canon is None:
+                raise InvalidOption("--target", part.strip(), list(known_targets()))
+            out.append(canon)
+    return tuple(dict.fromkeys(out))
+
+
+def _stances(values: list[str]) -> tuple[str, ...]:
+    if not values:
+        return ()
+    from .cart import PRIOR_CAR_T_LABELS
+
+    out = []
+    for raw in values:
+        for part in raw.split(","):
+            key = part.strip().lower()
+            if key not in PRIOR_CAR_T_LABELS:
+                raise InvalidOption("--prior-car-t", part.strip(), list(PRIOR_CAR_T_LABELS))
+            out.append(key)
+    return tuple(dict.fromkeys(out))
+
+
+@app.command()
+def show(
+    nct_ids: Annotated[list[str], typer.Argument(help="One or more NCT ids, e.g. NCT01234567.", metavar="NCT_ID...")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", "-f", help="text (readable), json or jsonl.", metavar="FORMAT"),
+    ] = "text",
+    output: OutputOpt = None,
+    near: NearOpt = None,
+    radius: RadiusOpt = None,
+    lat: LatOpt = None,
+    lon: LonOpt = None,
+    source: SourceOpt = None,
+    api_url: ApiUrlOpt = None,
+) -> None:
+    """Show trials in full: eligibility (with the prior-CAR-T sentence marked), contacts, sites.
+
+    Example: trialfinder show NCT01234567 --near 77030
+    """
+    from .query import check_nct_id
+
+    fmt = fmt.strip().lower()
+    if fmt == "table":
+        fmt = "text"
+    if fmt not in ("text", "json", "jsonl"):
+        raise InvalidOption("--format", fmt, ["text", "json", "jsonl"])
+    ids = list(dict.fromkeys(check_nct_id(i) for i in nct_ids))
+    place = _place(near, lat, lon)
+    distance = _radius(radius, place)
+
+    from .detail import study_detail
+    from .render import render_json, render_study
+
+    data_source = _open_source(source, api_url)
+    try:
+        details = [study_detail(data_source.get(i), near=place, radius=distance) for i in ids]
+    finally:
+        _close(data_source)
+    note(f"Data: {data_source.description}")
+    if fmt == "text":
+        width = min(_width(), 120) if output is None else 100
+        text = "\n".join(render_study(d, width=width) for d in details)
+        text += (
+            "\nThis is not medical advice. Data: ClinicalTrials.gov, U.S. National Library of "
+            "Medicine (NLM); NLM does not endorse this tool.\n"
+        )
+    elif fmt == "json":
+        text = render_json(details if len(details) > 1 else details[0])
+    else:
+        text = render_json(details, lines=True)
+    write_output(text, output)
+
+
+# -- the error boundary ------------------------------------------------------------------
+
+
+def _fail(message: str, code: int, hint: str | None = None) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    if hint and code != 2:
+        typer.echo(f"Tip: {hint}", err=True)
+    raise SystemExit(code)
+
+
+def _click_kind(exc: BaseException) -> set[str]:
+    # typer >= 0.20 vendors click as typer._click; older typer uses click itself. Match the
+    # exception classes by name so the boundary works with either.
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app and turn every failure into one clear line."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="trialfinder", standalone_mode=False)
+    except TrialfinderError as exc:
+        _fail(exc.message, exc.exit_code, exc.hint)
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error worth a traceback.
+        sys.stderr.close()
+        raise SystemExit(0) from None
+    except Exception as exc:
+        kinds = _click_kind(exc)
+        if "NoArgsIsHelpError" in kinds:
+            ctx = getattr(exc, "ctx", None)
+            help_text = ctx.get_help() if ctx is not None else ""
+            if help_text:
+                typer.echo(help_text)
+            raise SystemExit(0) from None
+        if "ClickException" in kinds:
+            message = " ".join(str(getattr(exc, "format_message", exc.__str__)()).split())
+            _fail(message, int(getattr(exc, "exit_code", 2)))
+        raise
+    if isinstance(code, int) and code:
+        raise SystemExit(code)

@@ -1,0 +1,64 @@
+"""One study in full, for `show`: the normalised row, eligibility text, contacts, sites, stance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .normalize import dig, format_contact, sites_frame, study_row
+from .render import plain_deep
+from .text import clean_block, clean_line
+
+if TYPE_CHECKING:
+    from .geo import Distance, Place
+
+
+def study_detail(
+    study: Mapping[str, Any],
+    *,
+    near: Place | None = None,
+    radius: Distance | None = None,
+) -> dict[str, Any]:
+    """The normalised record of one study, with everything `show` prints.
+
+    With `near`, sites carry distances and are listed nearest first (all sites are kept:
+    `show` is about one trial, so far sites are still worth seeing).
+    """
+    from .cart import describe_stance, evidence_span, profile_row, profile_study
+
+    ps = study.get("protocolSection") or {}
+    record = study_row(study)
+    record.update(profile_row(study))
+    stance = profile_study(study).prior_car_t
+    record["prior_car_t_summary"] = describe_stance(stance)
+    record["official_title"] = clean_line(dig(ps, "identificationModule", "officialTitle"))
+    record["brief_summary"] = clean_block(dig(ps, "descriptionModule", "briefSummary"))
+    record["eligibility_criteria"] = clean_block(
+        dig(ps, "eligibilityModule", "eligibilityCriteria")
+    )
+    record["evidence_span"] = (
+        evidence_span(record["eligibility_criteria"], stance.evidence) if stance.evidence else None
+    )
+    record["central_contacts"] = [
+        format_contact(c) for c in dig(ps, "contactsLocationsModule", "centralContacts") or []
+    ]
+    record["overall_officials"] = [
+        "; ".join(
+            clean_line(o.get(k)) for k in ("name", "role", "affiliation") if o.get(k)
+        )
+        for o in dig(ps, "contactsLocationsModule", "overallOfficials") or []
+        if isinstance(o, Mapping)
+    ]
+    sites = sites_frame([study])
+    if near is not None:
+        from .geo import haversine_km
+
+        km = haversine_km(near.lat, near.lon, sites["lat"].to_numpy(), sites["lon"].to_numpy())
+        sites["distance_km"] = km
+        sites["distance_mi"] = km / 1.609344
+        sites = sites.sort_values("distance_km", na_position="last", kind="stable")
+        record["near"] = {"place": near.label, "lat": near.lat, "lon": near.lon}
+        if radius is not None:
+            record["near"]["radius"] = f"{radius.value:g}{radius.unit}"
+    record["sites"] = sites.drop(columns=["nct_id"]).to_dict(orient="records")
+    return dict(plain_deep(record))

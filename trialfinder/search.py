@@ -1,0 +1,311 @@
+"""The search pipeline: fetch, normalise, filter, classify CAR-T, measure distance, sort, limit.
+
+This is the library entry point (`trialfinder.search.run_search`); the CLI only parses options
+and renders what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import filters
+from .errors import InvalidOption
+from .normalize import STUDY_COLUMNS, nct_id_of, sites_frame, studies_frame
+from .sources import Progress, StudySource
+
+if TYPE_CHECKING:
+    from .geo import Distance, Place
+    from .query import Query
+
+# API `fields` (piece names from /studies/metadata) each group of output columns needs.
+BASE_FIELDS: tuple[str, ...] = (
+    "NCTId",
+    "BriefTitle",
+    "OfficialTitle",
+    "OverallStatus",
+    "Phase",
+    "Condition",
+    "InterventionType",
+    "InterventionName",
+    "LeadSponsorName",
+    "StudyType",
+    "StartDate",
+    "LastUpdatePostDate",
+    "MinimumAge",
+    "MaximumAge",
+    "Sex",
+    "EnrollmentCount",
+    "CentralContact",
+    "Location",
+)
+CART_FIELDS: tuple[str, ...] = (
+    "Acronym",
+    "Keyword",
+    "InterventionOtherName",
+    "InterventionDescription",
+    "ArmGroupInterventionName",
+    "EligibilityCriteria",
+)
+GEO_COLUMNS: tuple[str, ...] = (
+    "nearest_site",
+    "distance_mi",
+    "distance_km",
+    "nearest_site_contact",
+    "nearest_site_located_by",
+)
+SITE_OUTPUT_COLUMNS: tuple[str, ...] = (
+    "nct_id",
+    "title",
+    "status",
+    "facility",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "site_status",
+    "lat",
+    "lon",
+    "distance_mi",
+    "distance_km",
+    "located_by",
+    "contact",
+)
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """What the search does beyond the API query: CAR-T intelligence and near-me."""
+
+    car_t: bool = False
+    targets: tuple[str, ...] = ()
+    after_car_t: bool = False
+    prior_car_t: tuple[str, ...] = ()
+    near: Place | None = None
+    radius: Distance | None = None
+    any_site_status: bool = False
+    per_site: bool = False
+    cart_columns: bool = True  # compute the CAR-T columns even when no CAR-T filter is set
+
+    @property
+    def filters_cart(self) -> bool:
+        """Whether a CAR-T filter decides which studies are kept."""
+        return bool(self.car_t or self.targets or self.after_car_t or self.prior_car_t)
+
+    @property
+    def client_side(self) -> bool:
+        """Whether studies are dropped after fetching (so --limit applies afterwards)."""
+        return self.filters_cart or self.near is not None
+
+
+@dataclass
+class SearchResult:
+    """What a search found, with the notes the user should read on stderr."""
+
+    studies: pd.DataFrame
+    sites: pd.DataFrame
+    raw: dict[str, dict[str, Any]]
+    source: str
+    notes: list[str] = field(default_factory=list)
+    total: int | None = None
+    truncated: bool = False
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column the studies frame carries, in declared order."""
+        return list(self.studies.columns)
+
+
+def needed_fields(options: SearchOptions) -> tuple[str, ...]:
+    """The API `fields` the output needs (fewer bytes than whole records)."""
+    if options.cart_columns or options.filters_cart:
+        return BASE_FIELDS + CART_FIELDS
+    return BASE_FIELDS
+
+
+def server_query(query: Query, options: SearchOptions) -> Query:
+    """The query sent to the server: widened for CAR-T, narrowed by distance."""
+    advanced: list[str] = []
+    geo_filter: str | None = None
+    if options.filters_cart:
+        from .cart import server_expression
+
+        expression = server_expression(
+            car_t=options.car_t or bool(options.targets),
+            after_car_t=options.after_car_t or bool(options.prior_car_t),
+            targets=options.targets,
+        )
+        if expression:
+            advanced.append(expression)
+    if options.near is not None:
+        from .geo import DEFAULT_RADIUS, geo_filter as make_geo_filter
+
+        geo_filter = make_geo_filter(options.near, options.radius or DEFAULT_RADIUS)
+    return query.with_extra(advanced=advanced, geo=geo_filter)
+
+
+def _add_cart_columns(frame: pd.DataFrame, raw: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    from .cart import CART_COLUMNS, profile_row
+
+    rows = [profile_row(raw[nct]) for nct in frame["nct_id"]]
+    cart = pd.DataFrame(rows, columns=list(CART_COLUMNS), index=frame.index)
+    if not cart.empty:
+        cart["car_t"] = cart["car_t"].astype(bool)
+    return pd.concat([frame, cart], axis=1)
+
+
+def _cart_filter(frame: pd.DataFrame, options: SearchOptions, notes: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    mask = pd.Series(True, index=frame.index)
+    if options.car_t or options.targets:
+        mask &= frame["car_t"].astype(bool)
+    if options.targets:
+        wanted = {t.upper() for t in options.targets}
+        mask &= frame["car_targets"].map(lambda ts: bool(wanted & {t.upper() for t in ts}))
+    if options.prior_car_t:
+        mask &= frame["prior_car_t"].isin(options.prior_car_t)
+    if options.after_car_t:
+        excluded = mask & (frame["prior_car_t"] == "excluded")
+        if excluded.any():
+            notes.append(
+                f"{int(excluded.sum())} trial(s) dropped because their eligibility criteria "
+                "exclude people who already had CAR-T (see them with --prior-car-t excluded)"
+            )
+        mask &= frame["prior_car_t"].isin(("required", "allowed"))
+    return frame.loc[mask].reset_index(drop=True)
+
+
+def _near(
+    frame: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, notes: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from .geo import DEFAULT_RADIUS, nearest_by_study, sites_within
+
+    assert options.near is not None
+    radius = options.radius or DEFAULT_RADIUS
+    in_range = sites_within(sites, options.near, radius, any_status=options.any_site_status)
+    in_range = in_range[in_range["nct_id"].isin(frame["nct_id"])]
+    contacts = dict(zip(frame["nct_id"], frame["central_contact"], strict=True))
+    nearest = nearest_by_study(in_range, contacts)
+    before = len(frame)
+    frame = frame.merge(nearest, on="nct_id", how="inner")
+    dropped = before - len(frame)
+    if dropped:
+        which = "site of any status" if options.any_site_status else "recruiting site"
+        notes.append(
+            f"{dropped} trial(s) dropped: no {which} within {radius.value:g} {radius.unit} "
+            f"of {options.near.label}"
+            + ("" if options.any_site_status else " (use --any-site-status to keep them)")
+        )
+    return frame, in_range
+
+
+def run_search(
+    query: Query,
+    source: StudySource,
+    options: SearchOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Run one search end to end and return normalised frames."""
+    options = options or SearchOptions()
+    sent = server_query(query, options)
+    limit = None if options.client_side else query.limit
+    fetched = source.fetch(sent, needed_fields(options), limit=limit, progress=progress)
+    raw = {nct_id_of(s) or "": s for s in fetched.studies}
+    notes = list(fetched.notes)
+
+    frame = studies_frame(fetched.studies)
+    if not fetched.server_filtered:
+        frame = filters.apply_query(frame, raw, query)
+    if options.cart_columns or options.filters_cart:
+        frame = _add_cart_columns(frame, raw)
+        frame = _cart_filter(frame, options, notes)
+
+    sites = sites_frame(raw[n] for n in frame["nct_id"])
+    if options.near is not None:
+        frame, sites = _near(frame, sites, options, notes)
+
+    sort = query.sort
+    if sort == "relevance" and not (fetched.server_filtered and query.has_text_query):
+        sort = "distance" if options.near is not None else "last-update"
+    if sort != "relevance" or not fetched.server_filtered:
+        frame = filters.sort_frame(frame, sort)
+    if options.after_car_t and not frame.empty:
+        # Trials made for people after CAR-T come first; the sort holds within each group.
+        order = frame["prior_car_t"].map({"required": 0, "allowed": 1}).fillna(2)
+        frame = frame.assign(_rank=order).sort_values("_rank", kind="stable").drop(columns="_rank")
+        frame = frame.reset_index(drop=True)
+
+    truncated = fetched.truncated
+    if query.limit is not None and len(frame) > query.limit:
+        frame = frame.head(query.limit).reset_index(drop=True)
+        truncated = True
+    if truncated:
+        notes.append(f"showing the first {len(frame)} result(s); more match (raise --limit)")
+    sites = sites[sites["nct_id"].isin(frame["nct_id"])].reset_index(drop=True)
+    return SearchResult(frame, sites, raw, fetched.description, notes, fetched.total, truncated)
+
+
+def site_rows(result: SearchResult) -> pd.DataFrame:
+    """One row per site of the result's studies (within the radius when --near was given)."""
+    sites = result.sites.copy()
+    for col in ("distance_mi", "distance_km"):
+        if col not in sites:
+            sites[col] = float("nan")
+    if "located_by" not in sites:
+        sites["located_by"] = sites["lat"].notna().map({True: "coordinates", False: ""})
+    info = result.studies[["nct_id", "title", "status"]]
+    merged = sites.merge(info, on="nct_id", how="left")
+    return merged[list(SITE_OUTPUT_COLUMNS)]
+
+
+def default_columns(
+    options: SearchOptions, fmt: str, available: Sequence[str]
+) -> list[str]:
+    """The columns shown when --columns is not given."""
+    if options.per_site:
+        return list(SITE_OUTPUT_COLUMNS)
+    if fmt not in ("table", "markdown"):
+        return list(available)
+    cols = ["nct_id", "status", "phases", "title", "conditions"]
+    if options.cart_columns or options.filters_cart:
+        cols += ["car_t", "prior_car_t"]
+    if options.after_car_t or options.prior_car_t:
+        cols += ["prior_car_t_evidence"]
+    if options.near is not None:
+        cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact", "title"]
+        if options.cart_columns or options.filters_cart:
+            cols += ["prior_car_t"]
+    return [c for c in cols if c in available]
+
+
+def all_columns(options: SearchOptions) -> list[str]:
+    """Every column a search with these options can output (for --columns validation)."""
+    cols = list(STUDY_COLUMNS)
+    if options.cart_columns or options.filters_cart:
+        from .cart import CART_COLUMNS
+
+        cols += list(CART_COLUMNS)
+    if options.near is not None:
+        cols += list(GEO_COLUMNS)
+    return cols
+
+
+def parse_columns(text: str | None, available: Sequence[str]) -> list[str] | None:
+    """A comma-separated --columns value -> a list of known column names."""
+    if text is None:
+        return None
+    cols = [c.strip().lower().replace("-", "_") for c in text.split(",") if c.strip()]
+    unknown = [c for c in cols if c not in available]
+    if not cols or unknown:
+        raise InvalidOption("--columns", ",".join(unknown) or text, list(available))
+    return cols
+
+
+def with_sort(query: Query, sort: str) -> Query:
+    """A copy of the query with another sort."""
+    return replace(query, sort=sort)

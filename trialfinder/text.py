@@ -1,0 +1,46 @@
+"""Making untrusted text from the API safe to show: no control characters, no terminal escapes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), and other
+# two-character ESC sequences; also the 8-bit C1 forms of CSI and OSC.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|(?:\x1b\]|\x9d).*?(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[@-Z\\-_]"
+)
+# C0 and C1 control characters except tab and newline, plus DEL and Unicode bidi overrides
+# (which can make text display differently from what it is).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Remove terminal escape sequences and control characters (keeps tab and newline)."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+def clean_line(value: Any) -> str:
+    """Any value -> one safe line: controls removed, runs of white space folded to one space."""
+    if value is None:
+        return ""
+    return " ".join(strip_controls(str(value)).split())
+
+
+def clean_block(value: Any) -> str:
+    """Any value -> safe multi-line text: controls removed, line breaks kept, trailing spaces cut."""
+    if value is None:
+        return ""
+    lines = [line.rstrip() for line in strip_controls(str(value)).expandtabs(4).split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+def truncate(text: str, width: int) -> str:
+    """Cut text to at most `width` characters, ending with an ellipsis when cut."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    return text[: max(0, width - 1)].rstrip() + "…"
