@@ -24,6 +24,9 @@ from .query import MAX_PAGE_SIZE, check_nct_id
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
 BASE_URL_ENV = "TRIALFINDER_API_URL"
 RATE_ENV = "TRIALFINDER_REQUESTS_PER_MINUTE"
+TIMEOUT_ENV = "TRIALFINDER_TIMEOUT"  # seconds per request
+RETRIES_ENV = "TRIALFINDER_RETRIES"  # retries after the first attempt
+BACKOFF_ENV = "TRIALFINDER_BACKOFF"  # first backoff step in seconds; doubles each retry
 DEFAULT_REQUESTS_PER_MINUTE = 50.0
 USER_AGENT = f"trialfinder/{__version__} (clinical trial search command-line tool)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -37,6 +40,19 @@ def base_url_from_env(explicit: str | None = None) -> str:
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"invalid API URL {url!r} (expected http:// or https://...)")
     return url.rstrip("/")
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"invalid {name}={raw!r} (expected a number)") from None
+    if value < 0:
+        raise UsageError(f"invalid {name}={raw!r} (expected 0 or more)")
+    return value
 
 
 def rate_from_env(explicit: float | None = None) -> float:
@@ -134,15 +150,21 @@ class CtGovClient:
         base_url: str | None = None,
         *,
         http: httpx.Client | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff: float = 1.0,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        backoff: float | None = None,
         max_backoff: float = 60.0,
         requests_per_minute: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url_from_env(base_url)
+        if timeout is None:
+            timeout = _env_number(TIMEOUT_ENV, 30.0) or 30.0
+        if max_retries is None:
+            max_retries = int(_env_number(RETRIES_ENV, 5))
+        if backoff is None:
+            backoff = _env_number(BACKOFF_ENV, 1.0)
         self._own_http = http is None
         self._http = http or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
