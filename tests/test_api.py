@@ -1,7 +1,8 @@
-"""The API client: paging, retries, Retry-After, pacing, errors (httpx.MockTransport, no network)."""
+"""The API client: paging, retries, Retry-After, pacing, errors (httpx.MockTransport)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 
@@ -174,9 +175,7 @@ def test_persistent_500_raises_response_error() -> None:
 
 def test_huge_retry_after_is_a_failure_not_a_long_sleep() -> None:
     clock = FakeClock()
-    client = make_client(
-        lambda r: httpx.Response(429, headers={"Retry-After": "86400"}), clock
-    )
+    client = make_client(lambda r: httpx.Response(429, headers={"Retry-After": "86400"}), clock)
     with pytest.raises(ApiError, match="wait 86400 s"):
         list(client.iter_pages({}))
     assert max(clock.sleeps, default=0) < 60
@@ -240,7 +239,7 @@ def test_pacer_spaces_requests_and_caps_the_minute() -> None:
     for _ in range(120):
         pacer.wait()
         starts.append(clock.now)
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 60 / 50 - 1e-9
     for i in range(len(starts)):
         in_window = [t for t in starts if starts[i] <= t < starts[i] + 60]

@@ -81,8 +81,18 @@ def test_field_values_match_the_raw_records(ctgov_server: FakeCtGov) -> None:
 
 def test_limit_stops_paging_early_and_says_so(ctgov_server: FakeCtGov) -> None:
     ctgov_server.add_studies(make_studies(2500))
-    result = api_run(ctgov_server, "search", "--status", "any", "--limit", "5", "-f", "jsonl",
-                     "--columns", "nct_id,title")
+    result = api_run(
+        ctgov_server,
+        "search",
+        "--status",
+        "any",
+        "--limit",
+        "5",
+        "-f",
+        "jsonl",
+        "--columns",
+        "nct_id,title",
+    )
     assert result.code == 0, result.err
     assert len(jsonl_ids(result.out)) == 5
     assert len(study_requests(ctgov_server)) == 1
@@ -93,9 +103,22 @@ def test_limit_stops_paging_early_and_says_so(ctgov_server: FakeCtGov) -> None:
 def test_the_server_receives_spec_parameters_only(ctgov_server: FakeCtGov) -> None:
     ctgov_server.add_studies(make_studies(3))
     result = api_run(
-        ctgov_server, "search", "-c", "lymphoma", "--phase", "2", "--age", "40", "--sex",
-        "female", "--updated-since", "2024-01-01", "--study-type", "interventional",
-        "-f", "json",
+        ctgov_server,
+        "search",
+        "-c",
+        "lymphoma",
+        "--phase",
+        "2",
+        "--age",
+        "40",
+        "--sex",
+        "female",
+        "--updated-since",
+        "2024-01-01",
+        "--study-type",
+        "interventional",
+        "-f",
+        "json",
     )
     assert result.code == 0, result.err
     params = study_requests(ctgov_server)[0]
@@ -174,7 +197,10 @@ def test_show_from_the_api(ctgov_server: FakeCtGov) -> None:
     result = api_run(ctgov_server, "show", "NCT90000001")
     assert result.code == 0, result.err
     assert result.out.startswith("NCT90000001  RECRUITING")
-    assert "Eligibility criteria" in result.out and "https://clinicaltrials.gov/study/NCT90000001" in result.out
+    assert (
+        "Eligibility criteria" in result.out
+        and "https://clinicaltrials.gov/study/NCT90000001" in result.out
+    )
     data = json.loads(api_run(ctgov_server, "show", "NCT90000001", "-f", "json").out)
     assert data["nct_id"] == "NCT90000001" and data["sites"]
     two = api_run(ctgov_server, "show", "NCT90000001", "NCT90000002", "-f", "jsonl")
@@ -214,8 +240,18 @@ def test_csv_carries_every_column_and_opens_cleanly(tmp_path: Path) -> None:
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    for col in ("nct_id", "title", "car_t", "car_targets", "car_cell_source", "therapy_classes",
-                "prior_car_t", "prior_car_t_evidence", "prior_car_t_section", "url"):
+    for col in (
+        "nct_id",
+        "title",
+        "car_t",
+        "car_targets",
+        "car_cell_source",
+        "therapy_classes",
+        "prior_car_t",
+        "prior_car_t_evidence",
+        "prior_car_t_section",
+        "url",
+    ):
         assert col in rows[0]
     for row in rows:
         for value in row.values():

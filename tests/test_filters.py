@@ -39,9 +39,15 @@ def study(nct: str, **kw: Any) -> dict[str, Any]:
 STUDIES = [
     study("NCT90000001", min_age="18 Years", max_age="75 Years", phases=["PHASE1", "PHASE2"]),
     study("NCT90000002", status="COMPLETED", conditions=["Multiple Myeloma"], drug="teclistamab"),
-    study("NCT90000003", min_age="6 Months", max_age="25 Years", sex="FEMALE", updated="2025-03-01"),
-    study("NCT90000004", min_age="65 Years", conditions=["Diffuse Large B-Cell Lymphoma"],
-          sponsor="Gulf Coast Cancer Institute"),
+    study(
+        "NCT90000003", min_age="6 Months", max_age="25 Years", sex="FEMALE", updated="2025-03-01"
+    ),
+    study(
+        "NCT90000004",
+        min_age="65 Years",
+        conditions=["Diffuse Large B-Cell Lymphoma"],
+        sponsor="Gulf Coast Cancer Institute",
+    ),
 ]
 
 
@@ -53,15 +59,22 @@ def run(**kw: Any) -> list[str]:
 
 def test_default_status_keeps_open_trials_only() -> None:
     assert run() == ["NCT90000001", "NCT90000003", "NCT90000004"]
-    assert run(status=["any"]) == [s["protocolSection"]["identificationModule"]["nctId"] for s in STUDIES]
+    assert run(status=["any"]) == [
+        s["protocolSection"]["identificationModule"]["nctId"] for s in STUDIES
+    ]
     assert run(status=["completed"]) == ["NCT90000002"]
 
 
 @pytest.mark.parametrize(
     ("age", "expected"),
-    [(0.25, []), (0.5, ["NCT90000003"]), (18, ["NCT90000001", "NCT90000003"]),
-     (25, ["NCT90000001", "NCT90000003"]), (70, ["NCT90000001", "NCT90000004"]),
-     (90, ["NCT90000004"])],
+    [
+        (0.25, []),
+        (0.5, ["NCT90000003"]),
+        (18, ["NCT90000001", "NCT90000003"]),
+        (25, ["NCT90000001", "NCT90000003"]),
+        (70, ["NCT90000001", "NCT90000004"]),
+        (90, ["NCT90000004"]),
+    ],
 )
 def test_age_admits_min_and_max_inclusive(age: float, expected: list[str]) -> None:
     assert run(age=age) == expected

@@ -1,4 +1,4 @@
-"""Normalisation: declared columns, parsing of ages and dates, every real record, missing modules."""
+"""Normalisation: declared columns, ages and dates, every real record, missing modules."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
 from records import real_studies
+
 from trialfinder.normalize import (
     SITE_COLUMNS,
     STUDY_COLUMNS,
@@ -22,8 +22,15 @@ from trialfinder.normalize import (
 
 @pytest.mark.parametrize(
     ("text", "years"),
-    [("18 Years", 18.0), ("6 Months", 0.5), ("1 Year", 1.0), ("2 Weeks", 14 / 365.25),
-     (None, None), ("", None), ("N/A", None)],
+    [
+        ("18 Years", 18.0),
+        ("6 Months", 0.5),
+        ("1 Year", 1.0),
+        ("2 Weeks", 14 / 365.25),
+        (None, None),
+        ("", None),
+        ("N/A", None),
+    ],
 )
 def test_parse_age(text: str | None, years: float | None) -> None:
     assert parse_age_years(text) == (pytest.approx(years) if years is not None else None)

@@ -31,13 +31,18 @@ def test_status_spellings() -> None:
     )
     assert parse_statuses(["Recruiting,completed"]) == ("RECRUITING", "COMPLETED")
     assert parse_statuses(["any"]) == ()
-    with pytest.raises(InvalidOption, match="valid: .*recruiting"):
+    with pytest.raises(InvalidOption, match=r"valid: .*recruiting"):
         parse_statuses(["recruting"])
 
 
 def test_phase_spellings() -> None:
     assert parse_phases(["early1", "1", "2", "3", "4", "na"]) == (
-        "EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA",
+        "EARLY_PHASE1",
+        "PHASE1",
+        "PHASE2",
+        "PHASE3",
+        "PHASE4",
+        "NA",
     )
     assert parse_phases(["PHASE2", "phase-3", "Phase 1"]) == ("PHASE2", "PHASE3", "PHASE1")
     with pytest.raises(InvalidOption, match=r"--phase.*valid: early1, 1, 2, 3, 4, na"):

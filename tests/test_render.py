@@ -17,7 +17,7 @@ def frame() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "nct_id": ["NCT90000001", "NCT90000002"],
-            "title": ["A very long title " * 10, "=HYPERLINK(\"http://evil\")"],
+            "title": ["A very long title " * 10, '=HYPERLINK("http://evil")'],
             "phases": [["PHASE1", "PHASE2"], []],
             "enrollment": pd.array([40, None], dtype="Int64"),
             "distance_mi": [12.345, float("nan")],

@@ -62,7 +62,7 @@ def test_bad_files_are_source_errors(tmp_path: Path, content: str, message: str)
 def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
         FileSource(tmp_path / "nope")
-    with pytest.raises(SourceError, match="no .json files"):
+    with pytest.raises(SourceError, match=r"no \.json files"):
         FileSource(tmp_path)
 
 

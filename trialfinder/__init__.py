@@ -1,3 +1,3 @@
-"""trialfinder: find CAR T-cell therapy trials, and trials open after CAR-T, on ClinicalTrials.gov."""
+"""trialfinder: find CAR-T trials, and trials open after CAR-T, on ClinicalTrials.gov."""
 
 __version__ = "0.1.0"

@@ -196,7 +196,7 @@ class CtGovClient:
     def _backoff_delay(self, attempt: int) -> float:
         # Exponential backoff with "equal jitter": half fixed, half random, so retries from
         # many clients spread out but never retry immediately.
-        ceiling = min(self.max_backoff, self.backoff * (2**attempt))
+        ceiling = float(min(self.max_backoff, self.backoff * (2**attempt)))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def _get(self, path: str, params: Mapping[str, str]) -> httpx.Response:

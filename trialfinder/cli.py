@@ -41,7 +41,10 @@ app = typer.Typer(
 FormatOpt = Annotated[
     str,
     typer.Option(
-        "--format", "-f", help="Output format: table, csv, json, jsonl or markdown.", metavar="FORMAT"
+        "--format",
+        "-f",
+        help="Output format: table, csv, json, jsonl or markdown.",
+        metavar="FORMAT",
     ),
 ]
 OutputOpt = Annotated[
@@ -75,17 +78,22 @@ NearOpt = Annotated[
 RadiusOpt = Annotated[
     str | None,
     typer.Option(
-        "--radius", help="Distance from --near, e.g. 50mi or 100km [default: 100mi].",
+        "--radius",
+        help="Distance from --near, e.g. 50mi or 100km [default: 100mi].",
         rich_help_panel="Near me",
     ),
 ]
 LatOpt = Annotated[
     float | None,
-    typer.Option("--lat", help="Latitude, instead of --near (with --lon).", rich_help_panel="Near me"),
+    typer.Option(
+        "--lat", help="Latitude, instead of --near (with --lon).", rich_help_panel="Near me"
+    ),
 ]
 LonOpt = Annotated[
     float | None,
-    typer.Option("--lon", help="Longitude, instead of --near (with --lat).", rich_help_panel="Near me"),
+    typer.Option(
+        "--lon", help="Longitude, instead of --near (with --lat).", rich_help_panel="Near me"
+    ),
 ]
 
 
@@ -239,16 +247,23 @@ def search(
         str | None,
         typer.Option("--study-type", help="interventional, observational or expanded-access."),
     ] = None,
-    sponsor: Annotated[str | None, typer.Option("--sponsor", help="Sponsor or collaborator.")] = None,
+    sponsor: Annotated[
+        str | None, typer.Option("--sponsor", help="Sponsor or collaborator.")
+    ] = None,
     age: Annotated[
-        float | None, typer.Option("--age", help="Keep trials that admit a person of this age (years).")
+        float | None,
+        typer.Option("--age", help="Keep trials that admit a person of this age (years)."),
     ] = None,
     sex: Annotated[
         str | None, typer.Option("--sex", help="female or male: keep trials open to this sex.")
     ] = None,
     updated_since: Annotated[
         str | None,
-        typer.Option("--updated-since", help="Keep trials updated on or after DATE (YYYY-MM-DD).", metavar="DATE"),
+        typer.Option(
+            "--updated-since",
+            help="Keep trials updated on or after DATE (YYYY-MM-DD).",
+            metavar="DATE",
+        ),
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many trials.")] = None,
     sort: Annotated[
@@ -261,11 +276,19 @@ def search(
     ] = None,
     car_t: Annotated[
         bool,
-        typer.Option("--car-t", help="Only trials whose own treatment is a CAR cell product.", rich_help_panel="CAR-T"),
+        typer.Option(
+            "--car-t",
+            help="Only trials whose own treatment is a CAR cell product.",
+            rich_help_panel="CAR-T",
+        ),
     ] = False,
     target: Annotated[
         list[str] | None,
-        typer.Option("--target", help="CAR target, repeatable, e.g. CD19, BCMA (implies --car-t).", rich_help_panel="CAR-T"),
+        typer.Option(
+            "--target",
+            help="CAR target, repeatable, e.g. CD19, BCMA (implies --car-t).",
+            rich_help_panel="CAR-T",
+        ),
     ] = None,
     after_car_t: Annotated[
         bool,
@@ -291,17 +314,25 @@ def search(
     lon: LonOpt = None,
     any_site_status: Annotated[
         bool,
-        typer.Option("--any-site-status", help="Count sites of any status, not only recruiting ones.", rich_help_panel="Near me"),
+        typer.Option(
+            "--any-site-status",
+            help="Count sites of any status, not only recruiting ones.",
+            rich_help_panel="Near me",
+        ),
     ] = False,
     sites: Annotated[
         bool,
-        typer.Option("--sites", help="One row per site (within the radius with --near) instead of per trial."),
+        typer.Option(
+            "--sites", help="One row per site (within the radius with --near) instead of per trial."
+        ),
     ] = False,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     columns: Annotated[
         str | None,
-        typer.Option("--columns", help="Comma-separated columns to output (see the README for the list)."),
+        typer.Option(
+            "--columns", help="Comma-separated columns to output (see the README for the list)."
+        ),
     ] = None,
     source: SourceOpt = None,
     api_url: ApiUrlOpt = None,
@@ -397,7 +428,9 @@ def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
     if fmt == "table" and frame.empty:
         return
     width = _width() if output is None else None
-    write_output(render(frame, fmt, cols, width=width), output, bom=fmt == "csv" and output is not None)
+    write_output(
+        render(frame, fmt, cols, width=width), output, bom=fmt == "csv" and output is not None
+    )
 
 
 def _targets(values: list[str]) -> tuple[str, ...]:
@@ -434,7 +467,10 @@ def _stances(values: list[str]) -> tuple[str, ...]:
 
 @app.command()
 def show(
-    nct_ids: Annotated[list[str], typer.Argument(help="One or more NCT ids, e.g. NCT01234567.", metavar="NCT_ID...")],
+    nct_ids: Annotated[
+        list[str],
+        typer.Argument(help="One or more NCT ids, e.g. NCT01234567.", metavar="NCT_ID..."),
+    ],
     fmt: Annotated[
         str,
         typer.Option("--format", "-f", help="text (readable), json or jsonl.", metavar="FORMAT"),

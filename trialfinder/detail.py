@@ -43,9 +43,7 @@ def study_detail(
         format_contact(c) for c in dig(ps, "contactsLocationsModule", "centralContacts") or []
     ]
     record["overall_officials"] = [
-        "; ".join(
-            clean_line(o.get(k)) for k in ("name", "role", "affiliation") if o.get(k)
-        )
+        "; ".join(clean_line(o.get(k)) for k in ("name", "role", "affiliation") if o.get(k))
         for o in dig(ps, "contactsLocationsModule", "overallOfficials") or []
         if isinstance(o, Mapping)
     ]

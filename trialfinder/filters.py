@@ -30,11 +30,11 @@ def _strings(value: Any) -> list[str]:
 
 def _mesh_terms(study: Mapping[str, Any], module: str) -> list[str]:
     derived = dig(study, "derivedSection", module) or {}
-    terms = []
+    terms: list[str] = []
     for key in ("meshes", "ancestors", "browseLeaves"):
         for item in derived.get(key) or []:
-            if isinstance(item, Mapping) and isinstance(item.get("term") or item.get("name"), str):
-                terms.append(item.get("term") or item.get("name"))
+            if isinstance(item, Mapping):
+                terms += _strings(item.get("term")) + _strings(item.get("name"))
     return terms
 
 
@@ -57,11 +57,15 @@ def area_text(study: Mapping[str, Any], area: str) -> str:
     elif area == "locn":
         for loc in dig(ps, "contactsLocationsModule", "locations") or []:
             if isinstance(loc, Mapping):
-                parts += [str(loc.get(k) or "") for k in ("facility", "city", "state", "zip", "country")]
+                parts += [
+                    str(loc.get(k) or "") for k in ("facility", "city", "state", "zip", "country")
+                ]
     elif area == "spons":
         sponsors = ps.get("sponsorCollaboratorsModule") or {}
         parts = _strings(dig(sponsors, "leadSponsor", "name"))
-        parts += [c.get("name", "") for c in sponsors.get("collaborators") or [] if isinstance(c, Mapping)]
+        parts += [
+            c.get("name", "") for c in sponsors.get("collaborators") or [] if isinstance(c, Mapping)
+        ]
     elif area == "term":
         parts = [json.dumps(study, ensure_ascii=False)]
     return " | ".join(parts).lower()
@@ -131,13 +135,21 @@ def sort_frame(frame: pd.DataFrame, sort: str) -> pd.DataFrame:
     if frame.empty:
         return frame
     if sort == "last-update":
-        return frame.sort_values(["last_update", "nct_id"], ascending=[False, True], na_position="last", kind="stable").reset_index(drop=True)
+        return frame.sort_values(
+            ["last_update", "nct_id"], ascending=[False, True], na_position="last", kind="stable"
+        ).reset_index(drop=True)
     if sort == "start-date":
-        return frame.sort_values(["start_date", "nct_id"], ascending=[False, True], na_position="last", kind="stable").reset_index(drop=True)
+        return frame.sort_values(
+            ["start_date", "nct_id"], ascending=[False, True], na_position="last", kind="stable"
+        ).reset_index(drop=True)
     if sort == "enrollment":
-        return frame.sort_values(["enrollment", "nct_id"], ascending=[False, True], na_position="last", kind="stable").reset_index(drop=True)
+        return frame.sort_values(
+            ["enrollment", "nct_id"], ascending=[False, True], na_position="last", kind="stable"
+        ).reset_index(drop=True)
     if sort == "nct-id":
         return frame.sort_values("nct_id", kind="stable").reset_index(drop=True)
     if sort == "distance" and "distance_mi" in frame:
-        return frame.sort_values(["distance_mi", "nct_id"], na_position="last", kind="stable").reset_index(drop=True)
+        return frame.sort_values(
+            ["distance_mi", "nct_id"], na_position="last", kind="stable"
+        ).reset_index(drop=True)
     return frame

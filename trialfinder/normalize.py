@@ -140,8 +140,7 @@ def study_row(study: Mapping[str, Any]) -> dict[str, Any]:
         "phases": [str(p) for p in _list(design.get("phases"))],
         "conditions": [clean_line(c) for c in _list(dig(ps, "conditionsModule", "conditions"))],
         "interventions": interventions,
-        "sponsor": clean_line(dig(ps, "sponsorCollaboratorsModule", "leadSponsor", "name"))
-        or None,
+        "sponsor": clean_line(dig(ps, "sponsorCollaboratorsModule", "leadSponsor", "name")) or None,
         "study_type": design.get("studyType"),
         "start_date": clean_date(dig(status, "startDateStruct", "date")),
         "last_update": clean_date(dig(status, "lastUpdatePostDateStruct", "date")),
@@ -164,7 +163,8 @@ def site_rows(study: Mapping[str, Any]) -> list[dict[str, Any]]:
     for loc in _list(dig(study, "protocolSection", "contactsLocationsModule", "locations")):
         if not isinstance(loc, Mapping):
             continue
-        geo = loc.get("geoPoint") if isinstance(loc.get("geoPoint"), Mapping) else {}
+        point = loc.get("geoPoint")
+        geo: Mapping[str, Any] = point if isinstance(point, Mapping) else {}
         contacts = _list(loc.get("contacts"))
         rows.append(
             {

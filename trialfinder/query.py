@@ -35,7 +35,12 @@ DEFAULT_STATUSES: tuple[str, ...] = ("RECRUITING", "NOT_YET_RECRUITING")
 # hyphens or underscores).
 STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     "open": DEFAULT_STATUSES,
-    "active": ("RECRUITING", "NOT_YET_RECRUITING", "ACTIVE_NOT_RECRUITING", "ENROLLING_BY_INVITATION"),
+    "active": (
+        "RECRUITING",
+        "NOT_YET_RECRUITING",
+        "ACTIVE_NOT_RECRUITING",
+        "ENROLLING_BY_INVITATION",
+    ),
     "closed": ("COMPLETED", "TERMINATED", "WITHDRAWN", "SUSPENDED"),
     "any": (),
     "all": (),

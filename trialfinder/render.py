@@ -93,9 +93,7 @@ def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]
 
 def _fit_widths(header: Sequence[str], rows: list[list[str]], width: int) -> list[int]:
     # tabulate pads every header by HEADER_PAD, so a column is at least that much wider.
-    natural = [
-        max([len(h) + HEADER_PAD, *(len(r[i]) for r in rows)]) for i, h in enumerate(header)
-    ]
+    natural = [max([len(h) + HEADER_PAD, *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     gap = 2 * (len(header) - 1)
     excess = sum(natural) + gap - width
     limits = list(natural)

@@ -141,7 +141,8 @@ def server_query(query: Query, options: SearchOptions) -> Query:
         if expression:
             advanced.append(expression)
     if options.near is not None:
-        from .geo import DEFAULT_RADIUS, geo_filter as make_geo_filter
+        from .geo import DEFAULT_RADIUS
+        from .geo import geo_filter as make_geo_filter
 
         geo_filter = make_geo_filter(options.near, options.radius or DEFAULT_RADIUS)
     return query.with_extra(advanced=advanced, geo=geo_filter)
@@ -263,9 +264,7 @@ def site_rows(result: SearchResult) -> pd.DataFrame:
     return merged[list(SITE_OUTPUT_COLUMNS)]
 
 
-def default_columns(
-    options: SearchOptions, fmt: str, available: Sequence[str]
-) -> list[str]:
+def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) -> list[str]:
     """The columns shown when --columns is not given."""
     if options.per_site:
         return list(SITE_OUTPUT_COLUMNS)

@@ -51,7 +51,9 @@ class StudySource(Protocol):
         ...
 
 
-def _dedupe(studies: Iterable[dict[str, Any]], notes: list[str], where: str) -> list[dict[str, Any]]:
+def _dedupe(
+    studies: Iterable[dict[str, Any]], notes: list[str], where: str
+) -> list[dict[str, Any]]:
     seen: set[str] = set()
     out = []
     repeats = 0
@@ -128,7 +130,7 @@ def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict) or not nct_id_of(item):
             raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
-    return items
+    return list(items)
 
 
 class FileSource:

@@ -30,7 +30,7 @@ def clean_line(value: Any) -> str:
 
 
 def clean_block(value: Any) -> str:
-    """Any value -> safe multi-line text: controls removed, line breaks kept, trailing spaces cut."""
+    """Any value -> safe multi-line text: controls removed, line breaks kept."""
     if value is None:
         return ""
     lines = [line.rstrip() for line in strip_controls(str(value)).expandtabs(4).split("\n")]
