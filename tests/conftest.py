@@ -1,0 +1,29 @@
+"""Shared pytest fixtures: a fake ClinicalTrials.gov API on loopback, and the saved API records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ctgov_server import FakeCtGov
+
+# Saved real API output, gathered for this project (see shared/ctgov/PROVENANCE.md).
+RECORDS_DIR = Path(__file__).resolve().parents[2] / "shared" / "ctgov" / "records"
+
+
+@pytest.fixture
+def ctgov_server() -> Iterator[FakeCtGov]:
+    """A started, empty `FakeCtGov`; stopped after the test, which fails if the fake crashed."""
+    with FakeCtGov() as server:
+        yield server
+    if server.errors:
+        pytest.fail("FakeCtGov raised while serving:\n" + "\n".join(server.errors))
+
+
+@pytest.fixture(scope="session")
+def records_dir() -> Path:
+    """The directory of saved ClinicalTrials.gov API output; skips the test when it is absent."""
+    if not RECORDS_DIR.is_dir():
+        pytest.skip(f"saved ClinicalTrials.gov records not found at {RECORDS_DIR}")
+    return RECORDS_DIR
