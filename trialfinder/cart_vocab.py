@@ -1,0 +1,538 @@
+"""CAR-T vocabulary and the text reading built on it: what the words are and where they sit.
+
+The vocabulary (product names, targets, spellings, drug classes, the terms sent to the API)
+is data in data/cart_vocabulary.json, read and compiled once per process. On top of it this
+module reads text: CAR mentions and the cues around them (prior therapy or the study's own
+product), and eligibility text split into sections, items and sentences with their offsets.
+`trialfinder.cart` makes the decisions (CAR-T profile, prior-CAR-T stance) from these.
+
+Recognisers return spans into the text they were given, so evidence can stay verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise
+from typing import Any
+
+from trialfinder.errors import InvalidOption, TrialfinderError
+
+__all__ = [
+    "Mention",
+    "Product",
+    "Sentence",
+    "Vocabulary",
+    "canonical_target",
+    "clean_markup",
+    "criteria_sentences",
+    "cue",
+    "is_own",
+    "known_targets",
+    "normalise_mentions",
+    "own_car_mentions",
+    "parse_targets",
+    "server_expression",
+    "vocabulary",
+]
+
+_L = r"(?<![A-Za-z0-9])"  # left word edge that also treats digits as word characters
+_R = r"(?![A-Za-z0-9])"
+
+
+@dataclass(frozen=True)
+class Product:
+    """One named CAR cell product (approved or investigational)."""
+
+    generic: str
+    brand: str
+    short: tuple[str, ...]
+    codes: tuple[str, ...]
+    targets: tuple[str, ...]
+    source: str
+    cell_type: str
+    verified: bool
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every spelling the vocabulary knows for this product."""
+        names = [self.generic, self.generic.split()[0], *self.short, *self.codes]
+        return tuple(n for n in (*names, self.brand) if n)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A CAR-related phrase found in text.
+
+    kind is "car" (a CAR product or construct), "modified" (genetically modified cell therapy
+    as a class) or "not_car" (a named cell product that is not CAR-T, e.g. lifileucel).
+    """
+
+    start: int
+    end: int
+    kind: str
+    product: Product | None = None
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_\-]", "", text.casefold())
+
+
+def _flags(entry: Mapping[str, Any]) -> int:
+    return re.IGNORECASE if entry.get("ignore_case", True) else 0
+
+
+def _scoped(entry: Mapping[str, Any]) -> str:
+    """One pattern entry as a group with its own case flag, for use inside an alternation."""
+    flag = "i" if entry.get("ignore_case", True) else "-i"
+    return f"(?{flag}:{entry['pattern']})"
+
+
+def _alternation(words: Iterable[str], *, loose_hyphen: bool = False) -> str:
+    parts = []
+    for word in sorted(set(words), key=len, reverse=True):
+        pattern = re.escape(word)
+        if loose_hyphen:
+            pattern = pattern.replace(r"\-", "[- ]?").replace(r"\ ", r"[\s-]+")
+        parts.append(pattern)
+    return "|".join(parts)
+
+
+class Vocabulary:
+    """The compiled vocabulary; get the shared instance with `vocabulary()`."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.products = tuple(
+            Product(
+                generic=p["generic"],
+                brand=p.get("brand", ""),
+                short=tuple(p.get("short", ())),
+                codes=tuple(p.get("codes", ())),
+                targets=tuple(p.get("targets", ())),
+                source=p.get("source", "unknown"),
+                cell_type=p.get("cell_type", "T"),
+                verified=bool(p.get("verified", False)),
+            )
+            for p in data["products"]
+        )
+        self._product_by_key = {_key(n): p for p in self.products for n in p.names}
+        self.targets: tuple[str, ...] = tuple(t["name"] for t in data["targets"])
+        self._target_by_key: dict[str, str] = {}
+        for t in data["targets"]:
+            for name in (t["name"], *t.get("aliases", ())):
+                self._target_by_key.setdefault(_key(name), t["name"])
+        self._compile(data)
+
+    def _compile(self, data: Mapping[str, Any]) -> None:
+        not_car = [
+            n for p in data["not_car_products"] for n in (p["generic"], p["brand"], *p["short"])
+        ]
+        not_car_alt = "|".join(
+            [f"(?i:{_alternation(filter(None, not_car), loose_hyphen=True)})"]
+            + [_scoped(s) for s in data["not_car_stems"]]
+        )
+        product_alt = _alternation(
+            [n for p in self.products for n in (p.generic, p.brand, *p.short, *p.codes) if n],
+            loose_hyphen=True,
+        )
+        target_words = [n for t in data["targets"] for n in (t["name"], *t.get("aliases", ()))]
+        target_alt = _alternation(w for w in target_words if len(w) > 2 and w.lower() != "kappa")
+        prefixed = data["target_prefixed_car"]["pattern"].replace(
+            "{targets}", rf"(?:anti[- ]?)?(?:{target_alt})(?:\s*/\s*(?:{target_alt}))*"
+        )
+        car_alt = "|".join(
+            [_scoped(s) for s in data["car_stems"]]
+            + [_scoped(s) for s in data["car_spellings"]]
+            + [f"(?-i:{prefixed})"]
+        )
+        modified_alt = "|".join(_scoped(s) for s in data["modified_cell_terms"])
+        self._mention_re = re.compile(
+            f"{_L}(?:(?P<not_car>{not_car_alt})|(?P<product>(?i:{product_alt}))"
+            f"|(?P<car>{car_alt})|(?P<modified>{modified_alt})){_R}"
+        )
+        self._target_re = re.compile(
+            "|".join(
+                f"{_L}(?P<t{i}>{'(?-i:' if t.get('case_sensitive') else '(?i:'}"
+                f"{_alternation((t['name'], *t.get('aliases', ())))})){_R}"
+                for i, t in enumerate(data["targets"])
+            )
+        )
+        self._compact_re = re.compile(r"(?<![A-Za-z])(?:UCART|CART|CAR)-?(\d{1,3})(?!\d)")
+        src = data["cell_sources"]
+        self._source_res = {
+            name: re.compile(f"{_L}(?:{src[name]['pattern']})", _flags(src[name]))
+            for name in ("allogeneic", "autologous")
+        }
+        self._not_about_car = re.compile(src["not_about_car"]["pattern"], re.IGNORECASE)
+        self._cell_type_res: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+            (c["name"], re.compile(f"{_L}(?:{c['pattern']})", _flags(c)))
+            for c in data["cell_types"]
+        )
+        self.car_classes: dict[str, str] = dict(data["car_classes"])
+        classes: list[tuple[str, re.Pattern[str]]] = []
+        for c in data["therapy_classes"]:
+            parts = [_alternation(c["drugs"], loose_hyphen=True)] if c["drugs"] else []
+            parts += c["patterns"]
+            classes.append((c["name"], re.compile(f"{_L}(?:{'|'.join(parts)}){_R}", re.I)))
+        self._class_res = tuple(classes)
+
+    # -- recognisers -----------------------------------------------------------------------
+
+    def mentions(self, text: str) -> list[Mention]:
+        """CAR, modified-cell and not-CAR product mentions in `text`, in order."""
+        found = []
+        for m in self._mention_re.finditer(text):
+            kind = m.lastgroup or "car"
+            product = None
+            if kind == "product":
+                kind, product = "car", self.product(m.group())
+            found.append(Mention(m.start(), m.end(), kind, product))
+        return found
+
+    def product(self, name: str) -> Product | None:
+        """The product a name (generic, brand, short name or code) refers to."""
+        return self._product_by_key.get(_key(name)) or self._product_by_key.get(
+            _key(name.split()[0]) if name.split() else ""
+        )
+
+    def targets_in(self, text: str) -> list[str]:
+        """Canonical CAR targets named in `text` (also CAR19 / CART22 style), in order."""
+        hits: list[tuple[int, str]] = []
+        for m in self._target_re.finditer(text):
+            hits.append((m.start(), self.targets[int((m.lastgroup or "t0")[1:])]))
+        for m in self._compact_re.finditer(text):
+            name = self._target_by_key.get(f"cd{m.group(1)}")
+            if name:
+                hits.append((m.start(), name))
+        return [name for _, name in sorted(hits)]
+
+    def cell_sources_in(self, text: str) -> set[str]:
+        """{"autologous", "allogeneic"} words in text, ignoring e.g. 'allogeneic transplant'."""
+        found = set()
+        for name, pattern in self._source_res.items():
+            for m in pattern.finditer(text):
+                if not self._not_about_car.match(text, m.end()):
+                    found.add(name)
+        return found
+
+    def cell_type_in(self, text: str) -> str | None:
+        """The first non-T cell type named in text (NK, macrophage, in vivo, ...), if any."""
+        for name, pattern in self._cell_type_res:
+            if pattern.search(text):
+                return name
+        return None
+
+    def classes_in(self, text: str) -> list[str]:
+        """Names of the therapy classes whose drugs or phrases occur in text."""
+        return [name for name, pattern in self._class_res if pattern.search(text)]
+
+    def canonical_target(self, text: str) -> str | None:
+        """Case- and hyphen-insensitive lookup of a target name or alias."""
+        return self._target_by_key.get(_key(text.strip()), None)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The vocabulary, read from the package data and compiled once per process."""
+    try:
+        ref = resources.files("trialfinder").joinpath("data/cart_vocabulary.json")
+        data = json.loads(ref.read_text(encoding="utf-8"))
+        return Vocabulary(data)
+    except (OSError, ValueError, KeyError, re.error) as exc:  # a packaging bug, not user input
+        raise TrialfinderError(f"the CAR-T vocabulary could not be loaded: {exc}") from exc
+
+
+def known_targets() -> tuple[str, ...]:
+    """Canonical CAR target names, in vocabulary order (for validating --target)."""
+    return vocabulary().targets
+
+
+def canonical_target(text: str) -> str | None:
+    """The canonical name for a target the user typed ('cd19' -> 'CD19'), or None."""
+    return vocabulary().canonical_target(text)
+
+
+def parse_targets(values: Sequence[str], option: str = "--target") -> tuple[str, ...]:
+    """Canonical names for user-typed targets; raises InvalidOption naming the valid ones."""
+    out: list[str] = []
+    for value in values:
+        name = canonical_target(value)
+        if name is None:
+            raise InvalidOption(option, value, known_targets())
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
+# -- eligibility text: markup, mentions and the cues around them -----------------------------------
+
+_UNESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
+_WIDE = str.maketrans({"；": ";", "，": ",", "：": ":", "（": "(", "）": ")", "\u00a0": " "})
+_TOKENS = {"car": "zcarz", "modified": "zmodz"}
+_MERGE = re.compile(
+    r"(?:zcarz|zmodz)(?:[- ]+t\b|[- ]+(?:cells?|lymphocytes?)\b|\s*[(\[]\s*(?:zcarz|zmodz)\s*[)\]]"
+    r"|[- ]+(?:(?:cell[- ])?(?:therapy|therapies|immunotherapy|immunotherapies|treatments?"
+    r"|products?))\b)*"
+)
+_PRIOR_CUE = re.compile(
+    r"(?:\bprior(?!\s+to\b)|\bprevious(?:ly)?|\bearlier|\bhistory of|\breceived|\breceipt of"
+    r"|\btreated with|\btreatment with|\bexposed to|\bexposure to|\bafter|\bpost|\bfollowing"
+    r"|\bfail\w*|\bfailure (?:of|to|after|on)|\brefractory to|\bresistant to|\brelaps\w*"
+    r"|\bprogress\w*|\bsince|\bmost recent|\blast|\bhad|\bunderwent|\bundergone|\battempted"
+    r"|\bused)\W*$"
+)
+_OWN_CUE = re.compile(
+    r"(?:\bprior to|\bbefore|\buntil|\btime of|\bend of|\bduring|\bbetween\b.{1,40}\band"
+    r"|\beligib\w*(?: (?:for|to receive|to undergo))?|\bcandidates? for|\bsuitable for|\bfit for"
+    r"|\bindicat\w* for|\breferred for|\bscheduled (?:for|to receive)|\bplann\w* (?:for|to receive)"
+    r"|\breceive|\breceiving|\bundergo|\bundergoing|\bmanufactur\w*(?: of)?|\bgenerat\w*(?: of)?"
+    r"|\bproduction of|\bcollection for"
+    r"|\bagainst|\brisks? of|\bhypersensitivity to|\ballerg\w* to|\bintolerance to"
+    r"|\bcontraindications? (?:to|for)|\btolerate|\breinfusion of"
+    r"|\bbridging\w*(?: to| for| before)?)\W*$"
+)
+_OWN_NEAR = re.compile(r"\b(?:the|this|their|his|her|study)\W*$")
+_OWN_AFTER = re.compile(
+    r"^\W*(?:infusions?\s+)?(?:is|are|will be)\s+(?:administered|given|infused)"
+)
+
+
+def clean_markup(text: str) -> str:
+    """Undo markdown escapes and full-width punctuation (for matching, never for evidence)."""
+    return _UNESCAPE.sub(r"\1", text).translate(_WIDE)
+
+
+def normalise_mentions(text: str) -> str:
+    """Lower-case text with each prior/neutral mention as zcarz/zmodz and own ones as zownz."""
+    mentions = [m for m in vocabulary().mentions(text) if m.kind in _TOKENS]
+    out, pos = [], 0
+    for m in mentions:
+        out += [text[pos : m.start].lower(), _TOKENS[m.kind]]
+        pos = m.end
+    out.append(text[pos:].lower())
+    merged = _MERGE.sub(lambda m: "zcarz" if "zcarz" in m.group() else "zmodz", "".join(out))
+    parts = re.split(r"(zcarz|zmodz)", merged)
+    for i in range(1, len(parts), 2):
+        before = re.split(r"[;:]", parts[i - 1])[-1]
+        if is_own(before, parts[i + 1] if i + 1 < len(parts) else ""):
+            parts[i] = "zownz"
+    return "".join(parts)
+
+
+def cue(before: str) -> str | None:
+    """'prior' or 'own' from the nearest cue in the ten words before a mention, else None."""
+    words = before.split()
+    for k in range(min(len(words), 10) + 1):
+        tail = " ".join(words[: len(words) - k])
+        if _PRIOR_CUE.search(tail):
+            return "prior"
+        if _OWN_CUE.search(tail) or (k <= 1 and _OWN_NEAR.search(tail)):
+            return "own"
+    return None
+
+
+def is_own(before: str, after: str) -> bool:
+    """Whether a mention is the trial's own product (its nearest cue, or 'is administered')."""
+    return bool(_OWN_AFTER.match(after)) or cue(before) == "own"
+
+
+# -- eligibility text: sections, items, sentences --------------------------------------------------
+
+_HEADER = re.compile(
+    r"^(?P<pre>(?:[A-Za-z][\w/&'()-]*\s+){0,4}?)(?P<kind>inclusion|exclusion|ineligibility)"
+    r"(?:\s+(?:criteria|criterion|conditions))?(?:\s*\([^)]*\))?(?:\s+(?:for|in|-|–)\s+[^.:]{1,50})?"
+    r"\s*[:：.]?$",
+    re.IGNORECASE,
+)
+_INLINE_HEADER = re.compile(
+    r"(?<!\w)(?:(?:key|main|general|patient|participant|subject|donor)\s+)?"
+    r"(?P<kind>inclusion|exclusion)\s+criteri(?:a|on)\s*[:：]",
+    re.IGNORECASE,
+)
+_BULLET = re.compile(
+    r"^(?:[-*•·+‣◦▪]|\\\*|\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,5}[.)]|o)\s+"
+)
+_SPLIT = re.compile(
+    r"(?<=[.;!?。])\s+(?=[A-Z0-9\\*(\[])|(?<=[;。])\s*|\s+(?=(?:[ivx]{1,4}|[a-z]|\d{1,2})[.)]\s+[A-Z])"
+)
+_ABBREV = re.compile(
+    r"(?:\be\.g|\bi\.e|\betc|\bvs|\bapprox|\bincl|\bno|\bdr|\bst|\bfig|\bv)\.$", re.I
+)
+_ALT_LEAD = re.compile(
+    r"\b(?:one|any|either) of (?:the following|these)|\bat least one of|\beither\b"
+)
+_TRAILING_OR = re.compile(r"\b(?:or|and/or)\s*[;,.]?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of eligibility text: its span, section and the item it belongs to."""
+
+    start: int
+    end: int
+    section: str
+    lead: str  # cleaned, lower-case lead-in line(s) of the item
+    alternative: bool  # the item is one OR'd route among several
+
+
+def _header_kind(line: str) -> str | None:
+    stripped = line.strip().strip("*_#").strip()
+    if not stripped or _BULLET.match(line.strip()) or len(stripped) > 80:
+        return None
+    m = _HEADER.match(stripped)
+    if not m or (not stripped.endswith((":", "：")) and len(stripped.split()) > 6):
+        return None
+    if "donor" in m.group("pre").lower():
+        return "donor"
+    return "exclusion" if m.group("kind").lower() in ("exclusion", "ineligibility") else "inclusion"
+
+
+def criteria_sentences(text: str) -> Iterator[Sentence]:
+    """Sentences of eligibility text with their section, lead-in and OR-alternative flag."""
+    lines: list[tuple[int, int, str | None]] = []  # (start, end, header kind or None)
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        start, end, pos = pos, pos + len(raw.rstrip("\r\n")), pos + len(raw)
+        kind = _header_kind(text[start:end])
+        if kind:
+            lines.append((start, end, kind))
+            continue
+        cut = start
+        for m in _INLINE_HEADER.finditer(text, start, end):
+            lines.append((cut, m.start(), None))
+            lines.append((m.start(), m.end(), m.group("kind").lower()))
+            cut = m.end()
+        lines.append((cut, end, None))
+    kinds = [k for _, _, k in lines if k]
+    section = "inclusion" if kinds and kinds[0] == "exclusion" else ""
+    stack: list[tuple[int, bool, str]] = []  # (indent, is_bullet, cleaned text) of earlier lines
+    for start, end, kind in lines:
+        if kind:
+            section, stack = kind, []
+            continue
+        raw = text[start:end]
+        body = raw.lstrip(" \t")
+        if not body.strip() or section == "donor":
+            continue
+        indent, bullet = len(raw) - len(body), bool(_BULLET.match(body))
+        leads = [
+            t
+            for i, b, t in reversed(stack)
+            if i < indent or (i == indent and bullet and not b and t.endswith(":"))
+        ]
+        lead = " ".join(leads[:2])
+        previous_or = (
+            bool(stack) and stack[-1][0] == indent and bool(_TRAILING_OR.search(stack[-1][2]))
+        )
+        alternative = bool(_ALT_LEAD.search(lead) or _TRAILING_OR.search(body) or previous_or)
+        stack.append((indent, bullet, clean_markup(body).strip().lower()))
+        yield from _split(text, start + indent, end, section, lead, alternative)
+
+
+def _split(
+    text: str, start: int, end: int, section: str, lead: str, alt: bool
+) -> Iterator[Sentence]:
+    cuts = [start]
+    for m in _SPLIT.finditer(text, start, end):
+        if not _ABBREV.search(text[max(start, m.start() - 8) : m.start()]):
+            cuts.append(m.end())
+    cuts.append(end)
+    for a, b in pairwise(cuts):
+        chunk = text[a:b]
+        while (bullet := _BULLET.match(chunk.lstrip())) is not None:
+            a += len(chunk) - len(chunk.lstrip()) + bullet.end()
+            chunk = text[a:b]
+        a += len(chunk) - len(chunk.lstrip())
+        b -= len(chunk) - len(chunk.rstrip())
+        if a < b:
+            yield Sentence(a, b, section, lead, alt)
+
+
+# -- study strings: is a CAR mention the study's own product? --------------------------------------
+
+_NOT_OWN_BEFORE = re.compile(
+    r"(?:\bafter|\bpost|\bfollowing|\bprior|\bprevious(?:ly)?|\bfail\w*|\bfailure of|\brelaps\w*"
+    r"|\brefractory|\bresistant|\bexposed|\bprogress\w*|\bsince|\breceiving|\breceived|\bundergoing"
+    r"|\btreated with|\bbefore|\beligible for|\bcandidates? for|\bwithin\s+\S+\s+\w+\s+of"
+    r"|\brecover\w* from|\bsurvivors? of)"
+    r"\W+(?:[\w/+-]+\W+){0,3}$",
+    re.IGNORECASE,
+)
+_NOT_OWN_AFTER = re.compile(
+    r"^[\s-]*(?:(?:cells?|therapy|therapies|t-cells?|t)[\s-]+){0,2}(?:failure|failed|relaps\w*"
+    r"|refractory|exposed|pretreated|experienced|associated|related|induced|toxicit\w*|recipients?"
+    r"|cytopeni\w*|crs|icans)\b",
+    re.IGNORECASE,
+)
+
+
+def own_car_mentions(text: str) -> tuple[list[Mention], bool]:
+    """CAR mentions in a title or intervention string that are the study's own product.
+
+    Also says whether any mention was not ('after CAR-T', 'CAR-T-associated CRS').
+    """
+    own, other = [], False
+    for m in vocabulary().mentions(text):
+        if m.kind != "car":
+            continue
+        if _NOT_OWN_BEFORE.search(text[max(0, m.start - 60) : m.start]) or _NOT_OWN_AFTER.match(
+            text[m.end :]
+        ):
+            other = True
+        else:
+            own.append(m)
+    return own, other
+
+
+# -- the API-side filter (Essie) -------------------------------------------------------------------
+# InterventionSearch is the area behind query.intr: intervention names, other names, types and
+# descriptions, arm labels and descriptions, both titles, keywords and MeSH terms (the
+# /studies/search-areas output saved in metamonk/clinical-trials-api, search-areas.md). One
+# area keeps the expression short enough for a URL.
+_STUDY_AREA = "InterventionSearch"
+_ELIGIBILITY_AREA = "EligibilityCriteria"
+
+
+def _essie_group(terms: Iterable[str]) -> str:
+    seen: list[str] = []
+    for term in terms:
+        # Quote anything that is not one plain word; hyphens stay as they are (API-NOTES pitfall 5).
+        quoted = term if re.fullmatch(r"[A-Za-z0-9]+", term) else '"' + term.replace('"', "") + '"'
+        if quoted.lower() not in (s.lower() for s in seen):
+            seen.append(quoted)
+    return "(" + " OR ".join(seen) + ")"
+
+
+def server_expression(
+    *, car_t: bool = False, after_car_t: bool = False, targets: Sequence[str] = ()
+) -> str | None:
+    """An Essie expression for filter.advanced that keeps every study the options could want.
+
+    It widens rather than narrows: the local classifier makes the final decision. Options are
+    combined with AND; several targets with OR. Returns None when no option is set. Unknown
+    targets raise InvalidOption.
+    """
+    vocab = vocabulary()
+    terms = vocab.data["server_terms"]
+    names = [p.generic.split()[0] for p in vocab.products]
+    names += [n for p in vocab.products for n in (p.brand, *p.short) if n]
+    clauses = []
+    if car_t:
+        clauses.append(f"AREA[{_STUDY_AREA}]{_essie_group([*terms['car_t'], *names])}")
+    if after_car_t:
+        clauses.append(f"AREA[{_ELIGIBILITY_AREA}]{_essie_group([*terms['eligibility'], *names])}")
+    if targets:
+        words: list[str] = []
+        for target in parse_targets(targets):
+            entry = next(t for t in vocab.data["targets"] if t["name"] == target)
+            words += [target, *entry.get("aliases", ())]
+            if re.fullmatch(r"CD\d+", target):
+                words += [f"CAR{target[2:]}", f"CART{target[2:]}"]
+            words += [p.generic.split()[0] for p in vocab.products if target in p.targets]
+        clauses.append(f"AREA[{_STUDY_AREA}]{_essie_group(words)}")
+    return " AND ".join(clauses) if clauses else None
