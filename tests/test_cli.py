@@ -300,7 +300,7 @@ def test_output_file_is_not_touched_when_the_run_fails(tmp_path: Path) -> None:
         (["search", "--target", "CD999"], ["--target", "CD19"]),
         (["search", "--radius", "50mi"], ["--radius", "--near"]),
         (["search", "--near", "Houston, TX", "--radius", "far"], ["--radius", "mi", "km"]),
-        (["search", "--lat", "95", "--lon", "0"], ["--lat"]),
+        (["search", "--lat", "95", "--lon", "0"], ["latitude", "90"]),
         (["search", "--nope"], ["--nope"]),
         (["search", "--source", "/nonexistent/dir"], ["--source", "no such file"]),
         (["show"], ["NCT_ID"]),

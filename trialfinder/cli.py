@@ -154,10 +154,10 @@ def _place(near: str | None, lat: float | None, lon: float | None) -> Place | No
     return place
 
 
-def _radius(radius: str | None, place: Place | None) -> Distance | None:
+def _radius(radius: str | None, has_place: bool) -> Distance | None:
     if radius is None:
         return None
-    if place is None:
+    if not has_place:
         raise UsageError("--radius needs --near (or --lat and --lon)")
     from .geo import parse_radius
 
@@ -366,8 +366,8 @@ def search(
         raise InvalidOption("--sort", "distance", "distance needs --near or --lat/--lon")
     targets = _targets(target or [])
     stances = _stances(prior_car_t or [])
+    distance = _radius(radius, near is not None or lat is not None or lon is not None)
     place = _place(near, lat, lon)
-    distance = _radius(radius, place)
     if any_site_status and place is None:
         raise UsageError("--any-site-status needs --near (or --lat and --lon)")
 
@@ -495,8 +495,8 @@ def show(
     if fmt not in ("text", "json", "jsonl"):
         raise InvalidOption("--format", fmt, ["text", "json", "jsonl"])
     ids = list(dict.fromkeys(check_nct_id(i) for i in nct_ids))
+    distance = _radius(radius, near is not None or lat is not None or lon is not None)
     place = _place(near, lat, lon)
-    distance = _radius(radius, place)
 
     from .detail import study_detail
     from .render import render_json, render_study

@@ -17,22 +17,24 @@ from .text import clean_line, truncate
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown")
 LIST_SEPARATOR = "; "
-# Columns that give up width first when a table is wider than the terminal.
-FLEX_COLUMNS = (
-    "title",
-    "conditions",
-    "interventions",
-    "prior_car_t_evidence",
-    "nearest_site",
-    "nearest_site_contact",
-    "central_contact",
-    "sponsor",
-    "facility",
-    "contact",
-    "therapy_classes",
-    "car_targets",
-    "url",
-)
+# Columns that give up width first when a table is wider than the terminal, with the width
+# each keeps as long as it can (enough to read a sentence's start, or a name and a phone).
+FLEX_COLUMNS: dict[str, int] = {
+    "title": 16,
+    "conditions": 16,
+    "interventions": 16,
+    "prior_car_t_evidence": 40,
+    "nearest_site": 24,
+    "nearest_site_contact": 36,
+    "central_contact": 32,
+    "sponsor": 16,
+    "facility": 20,
+    "location": 16,
+    "contact": 32,
+    "therapy_classes": 16,
+    "car_targets": 12,
+    "url": 12,
+}
 MIN_FLEX_WIDTH = 12
 HEADER_PAD = 2  # tabulate.MIN_PADDING
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP CSV injection).
@@ -74,7 +76,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.0f}" if value.is_integer() else f"{value:.1f}"
+        return f"{value:.1f}"
     return clean_line(value)
 
 
@@ -100,12 +102,14 @@ def _fit_widths(header: Sequence[str], rows: list[list[str]], width: int) -> lis
     # First the free-text columns give way (down to a readable floor), then, on a very
     # narrow terminal, every column but the NCT id (down to a few characters).
     passes = [
+        ([i for i, h in enumerate(header) if h in FLEX_COLUMNS], None),
         ([i for i, h in enumerate(header) if h in FLEX_COLUMNS], MIN_FLEX_WIDTH),
         ([i for i, h in enumerate(header) if h != "nct_id"], 4),
     ]
-    for candidates, floor in passes:
+    for candidates, fixed_floor in passes:
         while excess > 0 and candidates:
-            i = max(candidates, key=lambda k: limits[k])
+            i = max(candidates, key=lambda k: limits[k] - FLEX_COLUMNS.get(header[k], 0))
+            floor = fixed_floor if fixed_floor is not None else FLEX_COLUMNS[header[i]]
             if limits[i] <= floor:
                 candidates.remove(i)
                 continue
@@ -231,9 +235,9 @@ def render_study(detail: Mapping[str, Any], *, width: int = 100) -> str:
     def field(label: str, value: Any) -> None:
         text = cell_text(value) if not isinstance(value, str) else value
         if text:
-            wrapped = _wrap(text, width - 16, "")
-            lines.append(f"{label + ':':<16}{wrapped[0].strip()}")
-            lines.extend(" " * 16 + w.strip() for w in wrapped[1:])
+            wrapped = _wrap(text, width - 18, "")
+            lines.append(f"{label + ':':<18}{wrapped[0].strip()}")
+            lines.extend(" " * 18 + w.strip() for w in wrapped[1:])
 
     field("Conditions", d.get("conditions"))
     field("Interventions", d.get("interventions"))
@@ -287,13 +291,25 @@ def render_study(detail: Mapping[str, Any], *, width: int = 100) -> str:
         title += f", nearest first from {near['place']}"
     lines += ["", title]
     if sites:
-        cols = ["facility", "city", "state", "country", "site_status", "contact"]
+        cols = ["facility", "location", "site_status", "contact"]
         if near:
             cols.insert(0, "distance_mi")
         frame = pd.DataFrame(sites)
-        for col in cols:
+        for col in (
+            "facility",
+            "city",
+            "state",
+            "country",
+            "site_status",
+            "contact",
+            "distance_mi",
+        ):
             if col not in frame:
                 frame[col] = None
+        frame["location"] = [
+            ", ".join(p for p in (cell_text(c), cell_text(s) or cell_text(k)) if p)
+            for c, s, k in zip(frame["city"], frame["state"], frame["country"], strict=True)
+        ]
         table = render_table(frame, cols, width - 2)
         lines.extend("  " + row for row in table.split("\n"))
     else:

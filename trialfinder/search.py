@@ -274,7 +274,7 @@ def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) 
     if options.cart_columns or options.filters_cart:
         cols += ["car_t", "prior_car_t"]
     if options.after_car_t or options.prior_car_t:
-        cols += ["prior_car_t_evidence"]
+        cols = ["nct_id", "prior_car_t", "status", "title", "prior_car_t_evidence"]
     if options.near is not None:
         cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact", "title"]
         if options.cart_columns or options.filters_cart:
