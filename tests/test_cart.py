@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -348,3 +349,22 @@ def test_server_expression() -> None:
     assert both.count("(") == both.count(")")
     with pytest.raises(InvalidOption):
         server_expression(targets=["CD999"])
+
+
+def test_targets_named_after_a_prior_therapy_phrase_are_not_the_products() -> None:
+    def study(title: str, intervention: str) -> dict[str, Any]:
+        return {
+            "protocolSection": {
+                "identificationModule": {"nctId": "NCT90009999", "briefTitle": title},
+                "armsInterventionsModule": {
+                    "interventions": [{"type": "BIOLOGICAL", "name": intervention}]
+                },
+            }
+        }
+
+    gprc5d = profile_study(study("GPRC5D CAR T Cells in Myeloma After BCMA Therapy", "GX-5D"))
+    assert gprc5d.car_t and gprc5d.car_targets == ("GPRC5D",)
+    cd22 = profile_study(study("CD22 CAR-T for Relapse Following CD19 CAR-T", "LB-22 CAR T cells"))
+    assert cd22.car_targets == ("CD22",)
+    tandem = profile_study(study("Lymphoma", "Tandem CD20/CD19 CAR T cells"))
+    assert tandem.car_targets == ("CD20", "CD19")

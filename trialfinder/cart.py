@@ -344,6 +344,12 @@ def _module(study: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return module if isinstance(module, Mapping) else {}
 
 
+_PRIOR_THERAPY_TAIL = re.compile(
+    r"\b(?:after|following|post|previously|prior|exposed|relaps\w* (?:from|after)|"
+    r"refractory to|failure of|failed)\b",
+    re.IGNORECASE,
+)
+
 # Intervention types a CAR product can be registered under (spec enum InterventionType); a study
 # whose interventions are all of other types (behavioural, device, procedure, ...) gives none.
 _CELL_PRODUCT_TYPES = {"BIOLOGICAL", "GENETIC", "DRUG", "COMBINATION_PRODUCT", "OTHER", None}
@@ -389,8 +395,14 @@ def profile_study(study: Mapping[str, Any]) -> CarTProfile:
     source, cell_type = "", ""
     if car_t:
         products = [m.product for _, ms in car_bearing for m in ms if m.product]
-        for text, _ in car_bearing:
-            targets += vocab.targets_in(text)
+        # The most specific tier that names a target decides (intervention names before
+        # titles before descriptions), and only what precedes a prior-therapy phrase counts:
+        # "GPRC5D CAR T cells ... After BCMA Therapy" targets GPRC5D, not BCMA.
+        for tier in tiers:
+            for text, _ in tier:
+                targets += vocab.targets_in(_PRIOR_THERAPY_TAIL.split(text, maxsplit=1)[0])
+            if targets:
+                break
         targets += [t for p in products for t in p.targets]
         found: set[str] = set()
         for tier in tiers:
