@@ -27,3 +27,17 @@ def records_dir() -> Path:
     if not RECORDS_DIR.is_dir():
         pytest.skip(f"saved ClinicalTrials.gov records not found at {RECORDS_DIR}")
     return RECORDS_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the place indexes trialfinder caches out of the user's home during tests."""
+    import os
+
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = saved

@@ -208,3 +208,34 @@ def test_after_car_t_against_the_api_matches_the_saved_data_result() -> None:
     assert sorted(remote) == sorted(local)
     assert "EligibilityCriteria" in sent["filter.advanced"]
     assert "EligibilityCriteria" in sent["fields"].split(",")
+
+
+@pytest.mark.parametrize(
+    ("stances", "narrowed"),
+    [
+        (["excluded"], True),
+        (["required", "allowed"], True),
+        (["unmentioned"], False),
+        (["excluded", "unmentioned"], False),
+    ],
+)
+def test_prior_car_t_narrows_the_server_query_only_when_the_criteria_must_mention_car_t(
+    stances: list[str], narrowed: bool
+) -> None:
+    from trialfinder.query import Query
+    from trialfinder.search import SearchOptions, server_query
+
+    sent = server_query(Query(), SearchOptions(prior_car_t=tuple(stances))).to_params()
+    assert ("EligibilityCriteria" in sent.get("filter.advanced", "")) is narrowed
+
+
+def test_unmentioned_stance_against_the_api_matches_the_saved_data_result() -> None:
+    studies = list(raw_studies().values())
+    local = {r["nct_id"] for r in fixture_json("--prior-car-t", "unmentioned")}
+    with FakeCtGov(studies) as server:
+        result = run(
+            ["search", "--prior-car-t", "unmentioned", "-f", "json"],
+            {"TRIALFINDER_API_URL": server.base_url, **FAST},
+        )
+    assert result.code == 0, result.err
+    assert local and {r["nct_id"] for r in json.loads(result.out)} == local

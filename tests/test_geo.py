@@ -1,4 +1,5 @@
-"""Tests for trialfinder.geo: resolving places offline, radii, distances, sites near a place."""
+"""Tests for trialfinder.geo: radii, distances, which sites are near a place (radius and country
+rules), and how the search pipeline uses them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pandas.testing import assert_frame_equal
 
-from trialfinder.errors import AmbiguousPlace, InvalidOption, UnknownPlace
+from trialfinder.errors import InvalidOption
 from trialfinder.geo import (
     DEFAULT_RADIUS,
     EARTH_RADIUS_KM,
@@ -28,7 +30,11 @@ from trialfinder.geo import (
     place_from_coordinates,
     resolve_place,
     sites_within,
+    whole_country,
 )
+from trialfinder.query import Query
+from trialfinder.search import SearchOptions, run_search, server_query
+from trialfinder.sources import FileSource
 
 MANY_SITES_RECORD = Path("/work/shared/ctgov/records/gowthamrao_NCT04267848_nsclc_many_sites.json")
 # The spec's pattern for filter.geo (spec/ctg-oas-v2.yaml, /studies parameters).
@@ -56,174 +62,6 @@ def site(**values: Any) -> dict[str, Any]:
 
 def frame(*rows: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=list(SITE_COLUMNS))
-
-
-# --------------------------------------------------------------------------- resolve_place
-
-
-@pytest.mark.parametrize("text", ["77030", "77030-1234", " 77030 "])
-def test_zip_code(text: str) -> None:
-    place = resolve_place(text)
-    assert place.kind == "zip"
-    assert place.label == "ZIP 77030 (Houston, TX)"
-    assert (place.city, place.state, place.country) == ("Houston", "Texas", "United States")
-    assert reference_km(place.lat, place.lon, 29.7076, -95.4018) < 5  # Texas Medical Center
-
-
-@pytest.mark.parametrize("text", ["00000", "09000"])  # no such ZIP; a military ZIP at 0,0
-def test_zip_code_without_a_location(text: str) -> None:
-    with pytest.raises(UnknownPlace):
-        resolve_place(text)
-
-
-def test_zip_code_in_a_territory_names_its_country() -> None:
-    place = resolve_place("00901")
-    assert (place.city, place.state, place.country) == ("San Juan", None, "Puerto Rico")
-
-
-@pytest.mark.parametrize(
-    "text", ["Houston, TX", "Houston, Texas", "  houston ,  TEXAS ", "Houston, TX, USA"]
-)
-def test_city_and_us_state(text: str) -> None:
-    place = resolve_place(text)
-    assert place.kind == "city"
-    assert place.label == "Houston, TX, United States"
-    assert (place.city, place.state, place.country) == ("Houston", "Texas", "United States")
-    assert reference_km(place.lat, place.lon, 29.7604, -95.3698) < 5
-
-
-def test_us_town_too_small_for_the_city_list_is_found_by_zip() -> None:
-    place = resolve_place("Brownstown, MI")  # a ZIP's accepted city name, not in cities1000
-    assert (place.city, place.state) == ("Brownstown", "Michigan")
-    assert reference_km(place.lat, place.lon, 42.14, -83.22) < 20
-
-
-@pytest.mark.parametrize(
-    ("text", "city", "country", "lat", "lon"),
-    [
-        ("Paris, France", "Paris", "France", 48.8566, 2.3522),
-        ("Toronto, Canada", "Toronto", "Canada", 43.6532, -79.3832),
-        ("Toronto, ON", "Toronto", "Canada", 43.6532, -79.3832),
-        ("Zurich, Switzerland", "Zürich", "Switzerland", 47.3769, 8.5417),
-        ("Cologne, Germany", "Köln", "Germany", 50.9375, 6.9603),
-        ("Seoul, Korea, Republic of", "Seoul", "South Korea", 37.5665, 126.978),
-    ],
-)
-def test_city_and_country(text: str, city: str, country: str, lat: float, lon: float) -> None:
-    place = resolve_place(text)
-    assert (place.kind, place.city, place.country) == ("city", city, country)
-    assert reference_km(place.lat, place.lon, lat, lon) < 10
-
-
-def test_city_place_carries_a_region_name_where_known() -> None:
-    assert resolve_place("Toronto, Canada").state == "Ontario"
-    assert resolve_place("Paris, France").state is None
-
-
-@pytest.mark.parametrize(
-    ("text", "country", "capital_lat", "capital_lon"),
-    [
-        ("Germany", "Germany", 52.52, 13.405),
-        ("USA", "United States", 38.895, -77.036),
-        ("U.S.A.", "United States", 38.895, -77.036),
-        ("UK", "United Kingdom", 51.507, -0.128),
-        ("south korea", "South Korea", 37.566, 126.978),
-        ("Korea, Republic of", "South Korea", 37.566, 126.978),
-        ("Netherlands", "Netherlands", 52.374, 4.89),
-    ],
-)
-def test_country_is_placed_at_its_capital(
-    text: str, country: str, capital_lat: float, capital_lon: float
-) -> None:
-    place = resolve_place(text)
-    assert (place.kind, place.country, place.city, place.state) == ("country", country, None, None)
-    assert reference_km(place.lat, place.lon, capital_lat, capital_lon) < 10
-    assert place.label.startswith(country)
-
-
-@pytest.mark.parametrize(
-    ("text", "label"),
-    [("Zurich", "Zürich, Switzerland"), ("Houston", "Houston, TX, United States")],
-)
-def test_bare_city_resolves_when_one_candidate_dominates(text: str, label: str) -> None:
-    assert resolve_place(text).label == label
-
-
-@pytest.mark.parametrize(
-    ("text", "first"),
-    [
-        ("Springfield", "Springfield, MO, United States"),
-        ("Portland", "Portland, OR, United States"),
-        ("portland", "Portland, OR, United States"),
-    ],
-)
-def test_ambiguous_name_lists_candidates_most_populous_first(text: str, first: str) -> None:
-    with pytest.raises(AmbiguousPlace) as raised:
-        resolve_place(text)
-    candidates = raised.value.candidates
-    assert 2 <= len(candidates) <= 5
-    assert candidates[0] == first
-    assert all(label in str(raised.value) for label in candidates)
-
-
-def test_ambiguous_name_resolves_with_a_state() -> None:
-    assert resolve_place("Portland, ME").state == "Maine"
-
-
-@pytest.mark.parametrize(
-    ("text", "suggestion"),
-    [
-        ("Huston, TX", "Houston, TX, United States"),
-        ("Pariss, France", "Paris, France"),
-        ("Paris, Frnace", "France"),
-        ("Bostonn", "Boston"),
-    ],
-)
-def test_unknown_name_lists_close_spellings(text: str, suggestion: str) -> None:
-    with pytest.raises(UnknownPlace) as raised:
-        resolve_place(text)
-    assert "did you mean" in str(raised.value)
-    assert suggestion in str(raised.value)
-
-
-@pytest.mark.parametrize("text", ["Qwxzzy", "", "Houston, TX, Texas, USA"])
-def test_unknown_place(text: str) -> None:
-    with pytest.raises(UnknownPlace):
-        resolve_place(text)
-
-
-def test_two_letter_us_state_is_not_read_as_a_country() -> None:
-    # IN is Indiana, not India (whose Salem is far bigger); DE is Delaware, not Germany.
-    assert resolve_place("Salem, IN").country == "United States"
-    with pytest.raises(UnknownPlace, match="Berlin, Germany"):
-        resolve_place("Berlin, DE")
-
-
-def test_bare_us_state_is_refused_and_georgia_is_ambiguous() -> None:
-    with pytest.raises(UnknownPlace, match="US state"):
-        resolve_place("Texas")
-    with pytest.raises(AmbiguousPlace):
-        resolve_place("Georgia")
-    assert resolve_place("Tbilisi, Georgia").country == "Georgia"
-    assert resolve_place("Atlanta, Georgia").state == "Georgia"
-
-
-def test_coordinates_as_text() -> None:
-    place = resolve_place("29.7604, -95.3698")
-    assert (place.kind, place.lat, place.lon) == ("coordinates", 29.7604, -95.3698)
-
-
-@pytest.mark.parametrize(
-    ("lat", "lon"), [(90.01, 0.0), (-91.0, 0.0), (0.0, 180.5), (0.0, -181.0), (math.nan, 0.0)]
-)
-def test_coordinates_out_of_range(lat: float, lon: float) -> None:
-    with pytest.raises(InvalidOption):
-        place_from_coordinates(lat, lon)
-
-
-def test_coordinates_on_the_edges_are_valid() -> None:
-    place = place_from_coordinates(-90, 180)
-    assert (place.kind, place.lat, place.lon, place.country) == ("coordinates", -90, 180, None)
 
 
 # --------------------------------------------------------------------------- radius
@@ -597,3 +435,179 @@ def test_nearest_by_study_of_nothing() -> None:
     nearest = nearest_by_study(sites_within(frame(), HOUSTON, DEFAULT_RADIUS))
     assert nearest.empty
     assert "nearest_site" in nearest.columns
+
+
+# --------------------------------------------------------------------------- whole countries
+
+# Real places; distances from the country's centre as resolved (Berlin, Washington, Seoul).
+# Lörrach, Germany: 682 km from Berlin, at the far corner of the country.
+LORRACH: dict[str, Any] = {"city": "Lörrach", "country": "Germany", "lat": 47.6156, "lon": 7.6614}
+# Gorzów Wielkopolski, Poland: 43 km over the border at Kostrzyn, 125 km from Berlin, so inside
+# the 100 mi circle that "--near Germany" used to mean.
+GORZOW: dict[str, Any] = {
+    "city": "Gorzów Wielkopolski",
+    "country": "Poland",
+    "lat": 52.7368,
+    "lon": 15.2288,
+}
+
+
+def test_whole_country_applies_to_a_country_without_a_radius_only() -> None:
+    germany = resolve_place("Germany")
+    assert whole_country(germany, None) == "Germany"
+    assert whole_country(germany, DEFAULT_RADIUS) is None
+    assert whole_country(HOUSTON, None) is None
+    assert whole_country(resolve_place("USA"), None) == "United States"
+
+
+def test_a_country_without_a_radius_keeps_every_site_in_it_and_none_outside() -> None:
+    germany = resolve_place("Germany")
+    sites = frame(
+        site(nct_id="NCT00000001", facility="far", **LORRACH),
+        site(nct_id="NCT00000001", facility="no coordinates", city="Hamburg", country="Germany"),
+        site(nct_id="NCT00000001", facility="closed", site_status="COMPLETED", **LORRACH),
+        site(nct_id="NCT00000002", facility="over the border", **GORZOW),
+        site(nct_id="NCT00000002", facility="no country", lat=52.52, lon=13.40),
+    )
+    kept = sites_within(sites, germany, None)
+    assert list(kept["facility"]) == ["far", "no coordinates"]
+    assert set(kept["located_by"]) == {"country match"}
+    far, unplaced = kept.iloc[0], kept.iloc[1]
+    assert far["distance_km"] == pytest.approx(
+        reference_km(germany.lat, germany.lon, LORRACH["lat"], LORRACH["lon"]), rel=0.005
+    )
+    assert far["distance_km"] > 600  # far beyond any default radius, and still kept
+    assert math.isnan(unplaced["distance_km"]) and math.isnan(unplaced["distance_mi"])
+    with_closed = sites_within(sites, germany, None, any_status=True)
+    assert sorted(with_closed["facility"]) == ["closed", "far", "no coordinates"]
+
+    nearest = nearest_by_study(kept)
+    assert list(nearest["nearest_site"]) == ["far, Lörrach, Germany"]
+    assert list(nearest["nearest_site_located_by"]) == ["country match"]
+
+
+@pytest.mark.parametrize(
+    ("text", "inside", "outside"),
+    [
+        (  # Houston is 1,960 km from Washington; Tijuana is a few km over the border
+            "USA",
+            {"city": "Houston", "state": "Texas", "country": "United States",
+             "lat": 29.7604, "lon": -95.3698},
+            {"city": "Tijuana", "state": "Baja California", "country": "Mexico",
+             "lat": 32.5149, "lon": -117.0382},
+        ),
+        (  # the older ClinicalTrials.gov spelling of the country still matches
+            "South Korea",
+            {"city": "Busan", "country": "Korea, Republic of", "lat": 35.1796, "lon": 129.0756},
+            {"city": "Fukuoka", "country": "Japan", "lat": 33.5904, "lon": 130.4017},
+        ),
+    ],
+)  # fmt: skip
+def test_a_country_matches_its_sites_in_any_spelling(
+    text: str, inside: dict[str, Any], outside: dict[str, Any]
+) -> None:
+    sites = frame(
+        site(nct_id="NCT00000001", facility="inside", **inside),
+        site(nct_id="NCT00000001", facility="outside", **outside),
+    )
+    kept = sites_within(sites, resolve_place(text), None)
+    assert list(kept["facility"]) == ["inside"]
+    assert list(kept["located_by"]) == ["country match"]
+
+
+def test_a_country_with_an_explicit_radius_keeps_the_radius_rule() -> None:
+    germany = resolve_place("Germany")
+    sites = frame(
+        site(nct_id="NCT00000001", facility="far", **LORRACH),
+        site(nct_id="NCT00000001", facility="no coordinates", city="Hamburg", country="Germany"),
+        site(nct_id="NCT00000002", facility="over the border", **GORZOW),
+    )
+    kept = sites_within(sites, germany, DEFAULT_RADIUS)
+    assert list(kept["facility"]) == ["no coordinates", "over the border"]
+    assert list(kept["located_by"]) == ["place match", "coordinates"]
+    assert sites_within(sites, germany, Distance(700, "km"))["facility"].tolist() == [
+        "far",
+        "no coordinates",
+        "over the border",
+    ]
+
+
+def test_no_radius_means_the_default_radius_for_any_other_place() -> None:
+    sites = frame(
+        site(nct_id="NCT00000001", facility="Dallas", lat=32.7767, lon=-96.7970),  # 362 km
+        site(nct_id="NCT00000001", facility="TMC", lat=29.7076, lon=-95.4018),
+    )
+    assert_frame_equal(
+        sites_within(sites, HOUSTON, None), sites_within(sites, HOUSTON, DEFAULT_RADIUS)
+    )
+    assert list(sites_within(sites, HOUSTON, None)["facility"]) == ["TMC"]
+
+
+# --------------------------------------------------------------------------- search pipeline
+
+
+def test_server_query_for_a_country_asks_for_the_country_not_a_circle() -> None:
+    sent = server_query(Query(), SearchOptions(near=resolve_place("Germany")))
+    assert sent.geo is None
+    assert sent.advanced == ('AREA[LocationCountry]"Germany"',)
+    params = sent.to_params()
+    assert "filter.geo" not in params
+    assert 'AREA[LocationCountry]"Germany"' in params["filter.advanced"]
+
+    usa = server_query(Query(), SearchOptions(near=resolve_place("U.S.A.")))
+    assert usa.advanced == ('AREA[LocationCountry]"United States"',) and usa.geo is None
+
+
+def test_server_query_keeps_filter_geo_for_a_radius_or_a_city() -> None:
+    germany = resolve_place("Germany")
+    sent = server_query(Query(), SearchOptions(near=germany, radius=Distance(300, "km")))
+    assert sent.geo == geo_filter(germany, Distance(300, "km"))
+    assert not any("LocationCountry" in term for term in sent.advanced)
+    city = server_query(Query(), SearchOptions(near=HOUSTON))
+    assert city.geo == "distance(29.7633,-95.3633,100mi)" and city.advanced == ()
+
+
+def study(nct_id: str, location: dict[str, Any]) -> dict[str, Any]:
+    """A minimal API study with one recruiting site."""
+    where = {k: v for k, v in location.items() if k not in ("lat", "lon")}
+    return {
+        "protocolSection": {
+            "identificationModule": {"nctId": nct_id, "briefTitle": f"Study {nct_id}"},
+            "statusModule": {"overallStatus": "RECRUITING"},
+            "contactsLocationsModule": {
+                "locations": [
+                    {
+                        "facility": f"Hospital of {nct_id}",
+                        "status": "RECRUITING",
+                        **where,
+                        "geoPoint": {"lat": location["lat"], "lon": location["lon"]},
+                    }
+                ]
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("radius", "kept", "note"),
+    [
+        (None, "NCT00000001", "1 trial(s) dropped: no recruiting site in Germany"),
+        (
+            DEFAULT_RADIUS,
+            "NCT00000002",
+            "1 trial(s) dropped: no recruiting site within 100 mi of Germany (around Berlin)",
+        ),
+    ],
+)
+def test_search_near_a_country(
+    tmp_path: Path, radius: Distance | None, kept: str, note: str
+) -> None:
+    saved = tmp_path / "studies.json"
+    saved.write_text(
+        json.dumps([study("NCT00000001", LORRACH), study("NCT00000002", GORZOW)]),
+        encoding="utf-8",
+    )
+    options = SearchOptions(near=resolve_place("Germany"), radius=radius, cart_columns=False)
+    result = run_search(Query(), FileSource(saved), options)
+    assert list(result.studies["nct_id"]) == [kept]
+    assert f"{note} (use --any-site-status to keep them)" in result.notes

@@ -79,7 +79,8 @@ RadiusOpt = Annotated[
     str | None,
     typer.Option(
         "--radius",
-        help="Distance from --near, e.g. 50mi or 100km [default: 100mi].",
+        help="Distance from --near, e.g. 50mi or 100km [default: 100mi; a whole country "
+        "for a country].",
         rich_help_panel="Near me",
     ),
 ]
@@ -415,7 +416,9 @@ def _summary(result: Any, per_site: bool, rows: int) -> None:
     if trials == 0:
         note("No trials matched.")
         return
-    total = f" (the API counted {result.total} before local filters)" if result.total else ""
+    total = ""
+    if result.total is not None and result.total != trials and not result.truncated:
+        total = f"; the API matched {result.total} before trialfinder's own filters"
     if per_site:
         note(f"Found {rows} site(s) in {trials} trial(s){total}.")
     else:

@@ -133,18 +133,28 @@ def server_query(query: Query, options: SearchOptions) -> Query:
     if options.filters_cart:
         from .cart import server_expression
 
+        # Only stances that need a CAR-T sentence in the criteria may narrow the server query
+        # to criteria that mention CAR-T; "unmentioned" trials, by definition, do not.
+        speaks_of_car_t = bool(options.prior_car_t) and "unmentioned" not in options.prior_car_t
         expression = server_expression(
             car_t=options.car_t or bool(options.targets),
-            after_car_t=options.after_car_t or bool(options.prior_car_t),
+            after_car_t=options.after_car_t or speaks_of_car_t,
             targets=options.targets,
         )
         if expression:
             advanced.append(expression)
     if options.near is not None:
-        from .geo import DEFAULT_RADIUS
+        from .geo import DEFAULT_RADIUS, whole_country
         from .geo import geo_filter as make_geo_filter
 
-        geo_filter = make_geo_filter(options.near, options.radius or DEFAULT_RADIUS)
+        country = whole_country(options.near, options.radius)
+        if country is not None:
+            # The whole country, not filter.geo's circle around its capital.
+            from .query import quote_essie
+
+            advanced.append(f"AREA[LocationCountry]{quote_essie(country)}")
+        else:
+            geo_filter = make_geo_filter(options.near, options.radius or DEFAULT_RADIUS)
     return query.with_extra(advanced=advanced, geo=geo_filter)
 
 
@@ -183,11 +193,10 @@ def _cart_filter(frame: pd.DataFrame, options: SearchOptions, notes: list[str]) 
 def _near(
     frame: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, notes: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from .geo import DEFAULT_RADIUS, nearest_by_study, sites_within
+    from .geo import DEFAULT_RADIUS, nearest_by_study, sites_within, whole_country
 
     assert options.near is not None
-    radius = options.radius or DEFAULT_RADIUS
-    in_range = sites_within(sites, options.near, radius, any_status=options.any_site_status)
+    in_range = sites_within(sites, options.near, options.radius, any_status=options.any_site_status)
     in_range = in_range[in_range["nct_id"].isin(frame["nct_id"])]
     contacts = dict(zip(frame["nct_id"], frame["central_contact"], strict=True))
     nearest = nearest_by_study(in_range, contacts)
@@ -196,9 +205,15 @@ def _near(
     dropped = before - len(frame)
     if dropped:
         which = "site of any status" if options.any_site_status else "recruiting site"
+        country = whole_country(options.near, options.radius)
+        radius = options.radius or DEFAULT_RADIUS
+        where = (
+            f"in {country}"
+            if country is not None
+            else f"within {radius.value:g} {radius.unit} of {options.near.label}"
+        )
         notes.append(
-            f"{dropped} trial(s) dropped: no {which} within {radius.value:g} {radius.unit} "
-            f"of {options.near.label}"
+            f"{dropped} trial(s) dropped: no {which} {where}"
             + ("" if options.any_site_status else " (use --any-site-status to keep them)")
         )
     return frame, in_range
