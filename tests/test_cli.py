@@ -330,3 +330,28 @@ def test_help_for_every_command() -> None:
 def test_version() -> None:
     result = run(["--version"])
     assert result.code == 0 and result.out.startswith("trialfinder ")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trialfinder import cli
+
+    terminal = _Terminal()
+    monkeypatch.setattr(cli.sys, "stderr", terminal)
+    bar = cli._ProgressBar()
+    bar(1000, 2500)
+    bar(2500, 2500)
+    bar.finish()
+    drawn = terminal.getvalue()
+    assert "1000/2500" in drawn and "2500/2500" in drawn and drawn.endswith("\r\x1b[K")
+
+    pipe = io.StringIO()
+    monkeypatch.setattr(cli.sys, "stderr", pipe)
+    quiet = cli._ProgressBar()
+    quiet(1000, 2500)
+    quiet.finish()
+    assert pipe.getvalue() == ""
