@@ -169,26 +169,61 @@ def _width() -> int:
     return max(40, shutil.get_terminal_size((120, 24)).columns)
 
 
+def check_output(output: Path | None) -> Path | None:
+    """Validate --output before any work is done; '-' means stdout. Returns the real target."""
+    if output is None or str(output) == "-":
+        return None
+    target = Path(os.path.realpath(output.expanduser()))  # write through a symlink
+    if target.is_dir():
+        raise UsageError(f"--output {output} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"--output {output}: the folder {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK) and not (
+        target.exists() and os.access(target, os.W_OK)
+    ):
+        raise UsageError(f"--output {output}: no permission to write there")
+    return target
+
+
 def write_output(text: str, output: Path | None, *, bom: bool = False) -> None:
-    """Data to stdout, or atomically to a file (a failed run never leaves half a file)."""
-    if output is None:
+    """Data to stdout, or to a file: a regular file is replaced whole or not at all."""
+    target = check_output(output)
+    encoding = "utf-8-sig" if bom else "utf-8"
+    if target is None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = output.expanduser()
-    if target.is_dir():
-        raise UsageError(f"--output {output} is a directory; give a file name")
-    if not target.parent.exists():
-        raise UsageError(f"--output {output}: the folder {target.parent} does not exist")
+    try:
+        if target.exists() and not target.is_file():
+            # A device or a pipe (/dev/stdout, a FIFO): write into it, never replace it.
+            with open(target, "w", encoding=encoding, newline="") as fh:
+                fh.write(text)
+        else:
+            _replace_atomically(target, text, encoding)
+    except OSError as exc:
+        raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
+    note(f"Wrote {target}")
+
+
+def _replace_atomically(target: Path, text: str, encoding: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as fh:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             fh.write(text)
+        if target.exists():
+            shutil.copymode(target, tmp)  # keep the permissions the user gave the file
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    note(f"Wrote {target}")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _ProgressBar:
@@ -395,6 +430,7 @@ def search(
 
     available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(options)
     chosen = parse_columns(columns, available)
+    check_output(output)
     data_source = _open_source(source, api_url)
     bar = _ProgressBar()
     try:
@@ -403,7 +439,8 @@ def search(
         bar.finish()
         _close(data_source)
     note(f"Data: {result.source}")
-    frame = site_rows(result) if sites else result.studies
+    by_distance = query.sort == "distance"
+    frame = site_rows(result, by_distance=by_distance) if sites else result.studies
     cols = chosen or default_columns(options, fmt, list(frame.columns))
     for line in result.notes:
         note(f"Note: {line}")
@@ -430,10 +467,9 @@ def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
 
     if fmt == "table" and frame.empty:
         return
-    width = _width() if output is None else None
-    write_output(
-        render(frame, fmt, cols, width=width), output, bom=fmt == "csv" and output is not None
-    )
+    to_file = output is not None and str(output) != "-"
+    width = None if to_file else _width()
+    write_output(render(frame, fmt, cols, width=width), output, bom=fmt == "csv" and to_file)
 
 
 def _targets(values: list[str]) -> tuple[str, ...]:
@@ -498,6 +534,7 @@ def show(
     if fmt not in ("text", "json", "jsonl"):
         raise InvalidOption("--format", fmt, ["text", "json", "jsonl"])
     ids = list(dict.fromkeys(check_nct_id(i) for i in nct_ids))
+    check_output(output)
     distance = _radius(radius, near is not None or lat is not None or lon is not None)
     place = _place(near, lat, lon)
 
@@ -553,6 +590,9 @@ def main(argv: list[str] | None = None) -> None:
         # The reader went away (e.g. `| head`): not an error worth a traceback.
         sys.stderr.close()
         raise SystemExit(0) from None
+    except OSError as exc:
+        # Most often stdout cannot be written (a full disk): a cron job must see a failure.
+        _fail(f"cannot write the output: {exc.strerror or exc}", 1)
     except Exception as exc:
         kinds = _click_kind(exc)
         if "NoArgsIsHelpError" in kinds:

@@ -66,8 +66,12 @@ def plain(value: Any) -> Any:
     return value
 
 
-def cell_text(value: Any) -> str:
-    """A cell -> one line of text (lists joined with '; ', missing as empty)."""
+def cell_text(value: Any, *, rounded: bool = False) -> str:
+    """A cell -> one line of text (lists joined with '; ', missing as empty).
+
+    Numbers keep their precision (coordinates must stay usable on a map) unless `rounded`,
+    which tables use for distances.
+    """
     value = plain(value)
     if value is None:
         return ""
@@ -76,8 +80,20 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:.1f}" if rounded else format(value, ".10g")
     return clean_line(value)
+
+
+def _table_cell(value: Any, column: str) -> str:
+    return cell_text(value, rounded=column.startswith("distance"))
+
+
+def csv_cell(value: Any) -> str:
+    """A cell for CSV: text neutralised against formulas; numbers written as numbers."""
+    value = plain(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return cell_text(value)
+    return neutralise_formula(cell_text(value))
 
 
 def neutralise_formula(text: str) -> str:
@@ -86,9 +102,9 @@ def neutralise_formula(text: str) -> str:
 
 
 def records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts with the given columns, in order."""
+    """Rows as JSON-ready dicts with the given columns, in order; empty text becomes null."""
     return [
-        {col: plain(row[col]) for col in columns}
+        {col: (None if (v := plain(row[col])) == "" else v) for col in columns}
         for row in frame[list(columns)].to_dict(orient="records")
     ]
 
@@ -121,7 +137,9 @@ def _fit_widths(header: Sequence[str], rows: list[list[str]], width: int) -> lis
 
 def render_table(frame: pd.DataFrame, columns: Sequence[str], width: int | None) -> str:
     """An aligned plain-text table that fits `width` (long cells cut with an ellipsis)."""
-    rows = [[cell_text(row[c]) for c in columns] for row in frame[list(columns)].to_dict("records")]
+    rows = [
+        [_table_cell(row[c], c) for c in columns] for row in frame[list(columns)].to_dict("records")
+    ]
     header = list(columns)
     if width:
         limits = _fit_widths(header, rows, width)
@@ -133,7 +151,7 @@ def render_table(frame: pd.DataFrame, columns: Sequence[str], width: int | None)
 def render_markdown(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     """A GitHub-flavoured markdown table (pipes in cells escaped)."""
     rows = [
-        [cell_text(row[c]).replace("|", "\\|") for c in columns]
+        [_table_cell(row[c], c).replace("|", "\\|") for c in columns]
         for row in frame[list(columns)].to_dict("records")
     ]
     return tabulate(rows, headers=list(columns), tablefmt="github", disable_numparse=True)
@@ -145,7 +163,7 @@ def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for row in frame[list(columns)].to_dict("records"):
-        writer.writerow([neutralise_formula(cell_text(row[c])) for c in columns])
+        writer.writerow([csv_cell(row[c]) for c in columns])
     return buffer.getvalue()
 
 

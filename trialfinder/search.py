@@ -266,23 +266,31 @@ def run_search(
     return SearchResult(frame, sites, raw, fetched.description, notes, fetched.total, truncated)
 
 
-def site_rows(result: SearchResult) -> pd.DataFrame:
-    """One row per site of the result's studies (within the radius when --near was given)."""
+def site_rows(result: SearchResult, *, by_distance: bool = False) -> pd.DataFrame:
+    """One row per site of the result's studies (within the radius when --near was given).
+
+    Sites follow their trials' order, or come nearest first when `by_distance`.
+    """
     sites = result.sites.copy()
     for col in ("distance_mi", "distance_km"):
         if col not in sites:
             sites[col] = float("nan")
     if "located_by" not in sites:
         sites["located_by"] = sites["lat"].notna().map({True: "coordinates", False: ""})
-    info = result.studies[["nct_id", "title", "status"]]
-    merged = sites.merge(info, on="nct_id", how="left")
-    return merged[list(SITE_OUTPUT_COLUMNS)]
+    info = result.studies[["nct_id", "title", "status"]].assign(_order=range(len(result.studies)))
+    merged = sites.merge(info, on="nct_id", how="inner")
+    keys = ["distance_km", "_order"] if by_distance else ["_order", "distance_km"]
+    merged = merged.sort_values(keys, na_position="last", kind="stable")
+    return merged[list(SITE_OUTPUT_COLUMNS)].reset_index(drop=True)
 
 
 def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) -> list[str]:
     """The columns shown when --columns is not given."""
     if options.per_site:
-        return list(SITE_OUTPUT_COLUMNS)
+        if fmt not in ("table", "markdown"):
+            return list(SITE_OUTPUT_COLUMNS)
+        cols = ["nct_id", "facility", "city", "state", "site_status", "contact"]
+        return ["distance_mi", *cols] if options.near is not None else cols
     if fmt not in ("table", "markdown"):
         return list(available)
     cols = ["nct_id", "status", "phases", "title", "conditions"]
