@@ -307,6 +307,12 @@ def test_output_file_is_not_touched_when_the_run_fails(tmp_path: Path) -> None:
         (["show", "12345"], ["NCT followed by 8 digits"]),
         (["show", "NCT90000101", "-f", "csv"], ["--format", "text", "json"]),
         (["frobnicate"], ["frobnicate"]),
+        (["search", "--status", ""], ["--status", "recruiting"]),
+        (["search", "--phase", " "], ["--phase", "early1"]),
+        (["search", "--target", ""], ["--target", "CD19"]),
+        (["search", "--source", ""], ["--source"]),
+        (["search", "--after-car-t", "--prior-car-t", "excluded"], ["--after-car-t", "excluded"]),
+        (["search", "-o", "/nonexistent/dir/x.csv"], ["--output", "does not exist"]),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv: list[str], words: list[str]) -> None:
@@ -355,3 +361,44 @@ def test_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) 
     quiet(1000, 2500)
     quiet.finish()
     assert pipe.getvalue() == ""
+
+
+def test_csv_numbers_keep_precision_and_are_never_prefixed() -> None:
+    result = run(
+        [
+            "search",
+            "--source",
+            FIXTURES,
+            "-c",
+            "lymphoma",
+            "--near",
+            "77030",
+            "--sites",
+            "-f",
+            "csv",
+        ]
+    )
+    assert result.code == 0, result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    houston = [r for r in rows if r["city"] == "Houston" and r["lat"]]
+    assert houston and houston[0]["lat"] == "29.76328" and houston[0]["lon"] == "-95.36327"
+    distances = [float(r["distance_km"]) for r in rows if r["distance_km"]]
+    assert distances == sorted(distances)  # --near sorts sites nearest first
+
+
+def test_output_writes_through_a_symlink_and_keeps_permissions(tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    result = fixture_run("-c", "lymphoma", "-f", "csv", "-o", str(link))
+    assert result.code == 0, result.err
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8-sig").startswith("nct_id,")
+    assert real.stat().st_mode & 0o777 == 0o640
+
+
+def test_output_dash_means_stdout() -> None:
+    result = fixture_run("-c", "lymphoma", "-f", "jsonl", "-o", "-")
+    assert result.code == 0 and jsonl_ids(result.out)

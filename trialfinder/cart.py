@@ -314,11 +314,14 @@ def evidence_span(criteria: str, evidence: str) -> tuple[int, int] | None:
 
 
 _DESCRIPTIONS = {
-    "required": "This trial is for people who already had CAR-T therapy.",
+    "required": "This trial, or one of its groups, is for people who already had CAR-T "
+    "therapy. Read the sentence below to see who it is for.",
     "allowed": "This trial allows people who already had CAR-T therapy, possibly with conditions "
     "such as a waiting period.",
-    "excluded": "This trial excludes people who already had CAR-T therapy.",
-    "unmentioned": "The eligibility criteria do not mention prior CAR-T therapy.",
+    "excluded": "This trial excludes people who already had CAR-T therapy, or some kinds of it. "
+    "Read the sentence below, and ask the trial team if unsure.",
+    "unmentioned": "The eligibility criteria do not mention prior CAR-T therapy; ask the trial "
+    "team.",
 }
 
 

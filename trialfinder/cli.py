@@ -33,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -50,13 +51,18 @@ FormatOpt = Annotated[
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Write the data to this file instead of stdout.", dir_okay=False
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the data to this file instead of stdout.",
+        dir_okay=False,
     ),
 ]
 SourceOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--source",
+        metavar="PATH",
         help="Read saved API output (a JSON file or a directory of them) instead of the network.",
     ),
 ]
@@ -64,13 +70,15 @@ ApiUrlOpt = Annotated[
     str | None,
     typer.Option(
         "--api-url",
-        help="API base URL [default: $TRIALFINDER_API_URL or https://clinicaltrials.gov/api/v2].",
+        metavar="URL",
+        help="API base URL (default: $TRIALFINDER_API_URL, else https://clinicaltrials.gov/api/v2).",
     ),
 ]
 NearOpt = Annotated[
     str | None,
     typer.Option(
         "--near",
+        metavar="PLACE",
         help='Where the patient is: a US ZIP, "City, ST", "City, Country" or a country.',
         rich_help_panel="Near me",
     ),
@@ -79,21 +87,28 @@ RadiusOpt = Annotated[
     str | None,
     typer.Option(
         "--radius",
-        help="Distance from --near, e.g. 50mi or 100km [default: 100mi; a whole country "
-        "for a country].",
+        metavar="DISTANCE",
+        help="Distance from --near, e.g. 50mi or 100km (default: 100mi; a whole "
+        "country for a country).",
         rich_help_panel="Near me",
     ),
 ]
 LatOpt = Annotated[
     float | None,
     typer.Option(
-        "--lat", help="Latitude, instead of --near (with --lon).", rich_help_panel="Near me"
+        "--lat",
+        metavar="DEGREES",
+        help="Latitude, instead of --near (with --lon).",
+        rich_help_panel="Near me",
     ),
 ]
 LonOpt = Annotated[
     float | None,
     typer.Option(
-        "--lon", help="Longitude, instead of --near (with --lat).", rich_help_panel="Near me"
+        "--lon",
+        metavar="DEGREES",
+        help="Longitude, instead of --near (with --lat).",
+        rich_help_panel="Near me",
     ),
 ]
 
@@ -122,7 +137,7 @@ def note(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _open_source(source: Path | None, api_url: str | None) -> StudySource:
+def _open_source(source: str | None, api_url: str | None) -> StudySource:
     from .sources import ApiSource, FileSource
 
     if source is not None:
@@ -257,41 +272,56 @@ class _ProgressBar:
 @app.command()
 def search(
     condition: Annotated[
-        str | None, typer.Option("--condition", "-c", help="Condition or disease, e.g. lymphoma.")
+        str | None,
+        typer.Option(
+            "--condition", "-c", metavar="TEXT", help="Condition or disease, e.g. lymphoma."
+        ),
     ] = None,
-    term: Annotated[str | None, typer.Option("--term", help="Any other search words.")] = None,
+    term: Annotated[
+        str | None, typer.Option("--term", metavar="TEXT", help="Any other search words.")
+    ] = None,
     intervention: Annotated[
-        str | None, typer.Option("--intervention", help="Drug, product or procedure.")
+        str | None,
+        typer.Option("--intervention", metavar="TEXT", help="Drug, product or procedure."),
     ] = None,
     location: Annotated[
-        str | None, typer.Option("--location", help="Free-text location words (city, country...).")
+        str | None,
+        typer.Option(
+            "--location", metavar="TEXT", help="Free-text location words (city, country...)."
+        ),
     ] = None,
     status: Annotated[
         list[str] | None,
         typer.Option(
             "--status",
+            metavar="STATUS",
             help="Recruitment status, repeatable: recruiting, not-yet-recruiting, "
             "active-not-recruiting, completed, ..., or open, closed, any "
-            "[default: recruiting + not-yet-recruiting].",
+            "(default: recruiting and not-yet-recruiting).",
         ),
     ] = None,
     phase: Annotated[
         list[str] | None,
-        typer.Option("--phase", help="Phase, repeatable: early1, 1, 2, 3, 4, na."),
+        typer.Option("--phase", metavar="PHASE", help="Phase, repeatable: early1, 1, 2, 3, 4, na."),
     ] = None,
     study_type: Annotated[
         str | None,
-        typer.Option("--study-type", help="interventional, observational or expanded-access."),
+        typer.Option(
+            "--study-type", metavar="TYPE", help="interventional, observational or expanded-access."
+        ),
     ] = None,
     sponsor: Annotated[
-        str | None, typer.Option("--sponsor", help="Sponsor or collaborator.")
+        str | None, typer.Option("--sponsor", metavar="TEXT", help="Sponsor or collaborator.")
     ] = None,
     age: Annotated[
         float | None,
-        typer.Option("--age", help="Keep trials that admit a person of this age (years)."),
+        typer.Option(
+            "--age", metavar="YEARS", help="Keep trials that admit a person of this age (years)."
+        ),
     ] = None,
     sex: Annotated[
-        str | None, typer.Option("--sex", help="female or male: keep trials open to this sex.")
+        str | None,
+        typer.Option("--sex", metavar="SEX", help="female or male: keep trials open to this sex."),
     ] = None,
     updated_since: Annotated[
         str | None,
@@ -301,13 +331,16 @@ def search(
             metavar="DATE",
         ),
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most this many trials.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", metavar="N", help="At most this many trials.")
+    ] = None,
     sort: Annotated[
         str | None,
         typer.Option(
             "--sort",
+            metavar="ORDER",
             help="relevance, last-update, start-date, enrollment, nct-id or distance "
-            "[default: relevance; distance with --near].",
+            "(default: relevance; distance with --near).",
         ),
     ] = None,
     car_t: Annotated[
@@ -322,6 +355,7 @@ def search(
         list[str] | None,
         typer.Option(
             "--target",
+            metavar="TARGET",
             help="CAR target, repeatable, e.g. CD19, BCMA (implies --car-t).",
             rich_help_panel="CAR-T",
         ),
@@ -339,6 +373,7 @@ def search(
         list[str] | None,
         typer.Option(
             "--prior-car-t",
+            metavar="STANCE",
             help="Keep trials with this stance on prior CAR-T, repeatable: required, allowed, "
             "excluded, unmentioned.",
             rich_help_panel="CAR-T",
@@ -352,7 +387,7 @@ def search(
         bool,
         typer.Option(
             "--any-site-status",
-            help="Count sites of any status, not only recruiting ones.",
+            help="Count sites of any status, not only recruiting or not-yet-recruiting ones.",
             rich_help_panel="Near me",
         ),
     ] = False,
@@ -367,7 +402,9 @@ def search(
     columns: Annotated[
         str | None,
         typer.Option(
-            "--columns", help="Comma-separated columns to output (see the README for the list)."
+            "--columns",
+            metavar="COLUMNS",
+            help="Comma-separated columns to output (see the README for the list).",
         ),
     ] = None,
     source: SourceOpt = None,
@@ -406,6 +443,11 @@ def search(
     place = _place(near, lat, lon)
     if any_site_status and place is None:
         raise UsageError("--any-site-status needs --near (or --lat and --lon)")
+    if after_car_t and set(stances) - {"required", "allowed"}:
+        raise UsageError(
+            "--after-car-t keeps trials that require or allow prior CAR-T; it cannot be "
+            "combined with --prior-car-t excluded or unmentioned"
+        )
 
     from .search import (
         SearchOptions,
@@ -479,6 +521,8 @@ def _targets(values: list[str]) -> tuple[str, ...]:
 
     out = []
     for raw in values:
+        if not raw.strip():
+            raise InvalidOption("--target", raw, list(known_targets()))
         for part in raw.split(","):
             if not part.strip():
                 continue
@@ -496,7 +540,7 @@ def _stances(values: list[str]) -> tuple[str, ...]:
 
     out = []
     for raw in values:
-        for part in raw.split(","):
+        for part in raw.split(",") if raw.strip() else [raw]:
             key = part.strip().lower()
             if key not in PRIOR_CAR_T_LABELS:
                 raise InvalidOption("--prior-car-t", part.strip(), list(PRIOR_CAR_T_LABELS))

@@ -21,8 +21,8 @@ def study_detail(
 ) -> dict[str, Any]:
     """The normalised record of one study, with everything `show` prints.
 
-    With `near`, sites carry distances and are listed nearest first (all sites are kept:
-    `show` is about one trial, so far sites are still worth seeing).
+    With `near`, sites carry distances and are listed nearest first; with `radius` too, only
+    the sites within it (and those without coordinates) are listed, and the rest counted.
     """
     from .cart import describe_stance, evidence_span, profile_row, profile_study
 
@@ -57,6 +57,10 @@ def study_detail(
         sites = sites.sort_values("distance_km", na_position="last", kind="stable")
         record["near"] = {"place": near.label, "lat": near.lat, "lon": near.lon}
         if radius is not None:
+            # Sites without coordinates stay: their distance is unknown, not too far.
+            far = sites["distance_km"] > radius.km * (1 + 1e-12)
             record["near"]["radius"] = f"{radius.value:g}{radius.unit}"
+            record["near"]["sites_beyond_radius"] = int(far.sum())
+            sites = sites.loc[~far]
     record["sites"] = sites.drop(columns=["nct_id"]).to_dict(orient="records")
     return dict(plain_deep(record))

@@ -105,7 +105,8 @@ class ApiResponseError(ApiError):
 
     def __init__(self, status: int, body: str, url: str) -> None:
         text = " ".join(body.split())[:300] or "(empty body)"
-        super().__init__(f"the API answered HTTP {status} for {url}: {text}")
+        where = url if len(url) <= 120 else url[:117] + "..."
+        super().__init__(f"the API answered HTTP {status}: {text} (request: {where})")
         self.status = status
         self.body = body
         self.url = url

@@ -31,7 +31,9 @@ def _strings(value: Any) -> list[str]:
 def _mesh_terms(study: Mapping[str, Any], module: str) -> list[str]:
     derived = dig(study, "derivedSection", module) or {}
     terms: list[str] = []
-    for key in ("meshes", "ancestors", "browseLeaves"):
+    # Only the study's own MeSH terms and their ancestors: browse leaves include terms the
+    # registry marks as of low relevance, which would make saved-data searches too wide.
+    for key in ("meshes", "ancestors"):
         for item in derived.get(key) or []:
             if isinstance(item, Mapping):
                 terms += _strings(item.get("term")) + _strings(item.get("name"))

@@ -86,6 +86,8 @@ def parse_statuses(values: Iterable[str] | None) -> tuple[str, ...]:
     out: list[str] = []
     by_key = {_key(s): s for s in STATUSES}
     for raw in values:
+        if not raw.strip():
+            raise InvalidOption("--status", raw, ["recruiting", "not-yet-recruiting", "open", "any"])
         for part in raw.split(","):
             key = _key(part)
             if not key:
@@ -107,6 +109,8 @@ def parse_phases(values: Iterable[str] | None) -> tuple[str, ...]:
     out: list[str] = []
     enum_by_key = {_key(v): v for v in PHASES.values()} | {"early-phase1": "EARLY_PHASE1"}
     for raw in values or []:
+        if not raw.strip():
+            raise InvalidOption("--phase", raw, list(PHASES))
         for part in raw.split(","):
             key = _key(part).replace("phase-", "phase")
             if not key:

@@ -270,7 +270,7 @@ def render_study(detail: Mapping[str, Any], *, width: int = 100) -> str:
         bits = ["yes"]
         if d.get("car_targets"):
             bits.append("targets " + cell_text(d.get("car_targets")))
-        if d.get("car_cell_source"):
+        if d.get("car_cell_source") and d["car_cell_source"] != "unknown":
             bits.append(str(d["car_cell_source"]))
         if d.get("car_cell_type"):
             bits.append(f"cell type {d['car_cell_type']}")
@@ -300,13 +300,19 @@ def render_study(detail: Mapping[str, Any], *, width: int = 100) -> str:
     contacts = list(d.get("central_contacts") or []) + list(d.get("overall_officials") or [])
     lines.extend(f"  {c}" for c in contacts if c)
     if not any(contacts):
-        lines.append("  (none listed; see the sites below)")
+        lines.append(
+            "  (none listed; see the sites below)" if d.get("sites") else "  (none listed)"
+        )
 
     sites = list(d.get("sites") or [])
     near = d.get("near")
     title = f"Sites ({len(sites)})"
     if near:
         title += f", nearest first from {near['place']}"
+        if near.get("radius"):
+            title += f", within {near['radius']}"
+            if near.get("sites_beyond_radius"):
+                title += f" ({near['sites_beyond_radius']} more farther away)"
     lines += ["", title]
     if sites:
         cols = ["facility", "location", "site_status", "contact"]

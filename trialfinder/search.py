@@ -204,7 +204,11 @@ def _near(
     frame = frame.merge(nearest, on="nct_id", how="inner")
     dropped = before - len(frame)
     if dropped:
-        which = "site of any status" if options.any_site_status else "recruiting site"
+        which = (
+            "site of any status"
+            if options.any_site_status
+            else "recruiting or not-yet-recruiting site"
+        )
         country = whole_country(options.near, options.radius)
         radius = options.radius or DEFAULT_RADIUS
         where = (

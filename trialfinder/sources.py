@@ -137,6 +137,8 @@ class FileSource:
     """Saved API output: a JSON file, or a directory of them; nothing is filtered on read."""
 
     def __init__(self, path: str | Path) -> None:
+        if not str(path).strip():
+            raise SourceError("--source needs a path to a JSON file or a directory of them")
         self.path = Path(path)
         if not self.path.exists():
             raise SourceError(f"--source {self.path}: no such file or directory")
