@@ -591,11 +591,16 @@ def study(nct_id: str, location: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("radius", "kept", "note"),
     [
-        (None, "NCT00000001", "1 trial(s) dropped: no recruiting or not-yet-recruiting site in Germany"),
+        (
+            None,
+            "NCT00000001",
+            "1 trial(s) dropped: no recruiting or not-yet-recruiting site in Germany",
+        ),
         (
             DEFAULT_RADIUS,
             "NCT00000002",
-            "1 trial(s) dropped: no recruiting or not-yet-recruiting site within 100 mi of Germany (around Berlin)",
+            "1 trial(s) dropped: no recruiting or not-yet-recruiting site within 100 mi of "
+            "Germany (around Berlin)",
         ),
     ],
 )

@@ -87,7 +87,9 @@ def parse_statuses(values: Iterable[str] | None) -> tuple[str, ...]:
     by_key = {_key(s): s for s in STATUSES}
     for raw in values:
         if not raw.strip():
-            raise InvalidOption("--status", raw, ["recruiting", "not-yet-recruiting", "open", "any"])
+            raise InvalidOption(
+                "--status", raw, ["recruiting", "not-yet-recruiting", "open", "any"]
+            )
         for part in raw.split(","):
             key = _key(part)
             if not key:
