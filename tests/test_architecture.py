@@ -74,3 +74,14 @@ def test_every_command_has_help_text_with_an_example() -> None:
     assert set(commands) >= {"search", "show"}
     for name, command in commands.items():
         assert command.help and "Example:" in command.help, name
+
+
+def test_public_names_resolve_lazily() -> None:
+    code = (
+        "import sys, trialfinder\n"
+        "assert 'pandas' not in sys.modules and 'httpx' not in sys.modules\n"
+        "for name in trialfinder.__all__:\n    getattr(trialfinder, name)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"

@@ -344,11 +344,11 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trialfinder import cli
+    from trialfinder import output
 
     terminal = _Terminal()
-    monkeypatch.setattr(cli.sys, "stderr", terminal)
-    bar = cli._ProgressBar()
+    monkeypatch.setattr(output.sys, "stderr", terminal)
+    bar = output.ProgressBar()
     bar(1000, 2500)
     bar(2500, 2500)
     bar.finish()
@@ -356,8 +356,8 @@ def test_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) 
     assert "1000/2500" in drawn and "2500/2500" in drawn and drawn.endswith("\r\x1b[K")
 
     pipe = io.StringIO()
-    monkeypatch.setattr(cli.sys, "stderr", pipe)
-    quiet = cli._ProgressBar()
+    monkeypatch.setattr(output.sys, "stderr", pipe)
+    quiet = output.ProgressBar()
     quiet(1000, 2500)
     quiet.finish()
     assert pipe.getvalue() == ""

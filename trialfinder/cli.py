@@ -5,10 +5,8 @@ Heavy modules (pandas, httpx) are imported inside the commands so that `--help` 
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -16,6 +14,7 @@ import typer
 
 from . import __version__
 from .errors import InvalidOption, TrialfinderError, UsageError
+from .output import ProgressBar, check_output, write_output
 
 if TYPE_CHECKING:
     from .geo import Distance, Place
@@ -182,88 +181,6 @@ def _radius(radius: str | None, has_place: bool) -> Distance | None:
 
 def _width() -> int:
     return max(40, shutil.get_terminal_size((120, 24)).columns)
-
-
-def check_output(output: Path | None) -> Path | None:
-    """Validate --output before any work is done; '-' means stdout. Returns the real target."""
-    if output is None or str(output) == "-":
-        return None
-    target = Path(os.path.realpath(output.expanduser()))  # write through a symlink
-    if target.is_dir():
-        raise UsageError(f"--output {output} is a directory; give a file name")
-    if not target.parent.is_dir():
-        raise UsageError(f"--output {output}: the folder {target.parent} does not exist")
-    if not os.access(target.parent, os.W_OK) and not (
-        target.exists() and os.access(target, os.W_OK)
-    ):
-        raise UsageError(f"--output {output}: no permission to write there")
-    return target
-
-
-def write_output(text: str, output: Path | None, *, bom: bool = False) -> None:
-    """Data to stdout, or to a file: a regular file is replaced whole or not at all."""
-    target = check_output(output)
-    encoding = "utf-8-sig" if bom else "utf-8"
-    if target is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        if target.exists() and not target.is_file():
-            # A device or a pipe (/dev/stdout, a FIFO): write into it, never replace it.
-            with open(target, "w", encoding=encoding, newline="") as fh:
-                fh.write(text)
-        else:
-            _replace_atomically(target, text, encoding)
-    except OSError as exc:
-        raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
-    note(f"Wrote {target}")
-
-
-def _replace_atomically(target: Path, text: str, encoding: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-        if target.exists():
-            shutil.copymode(target, tmp)  # keep the permissions the user gave the file
-        else:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-class _ProgressBar:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.active = sys.stderr.isatty()
-        self.drawn = False
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if not self.active:
-            return
-        if total:
-            filled = int(30 * min(done, total) / total)
-            bar = "#" * filled + "." * (30 - filled)
-            sys.stderr.write(f"\rFetching [{bar}] {done}/{total} studies")
-        else:
-            sys.stderr.write(f"\rFetching... {done} studies")
-        sys.stderr.flush()
-        self.drawn = True
-
-    def finish(self) -> None:
-        if self.drawn:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -474,7 +391,7 @@ def search(
     chosen = parse_columns(columns, available)
     check_output(output)
     data_source = _open_source(source, api_url)
-    bar = _ProgressBar()
+    bar = ProgressBar()
     try:
         result = run_search(query, data_source, options, progress=bar)
     finally:
@@ -517,20 +434,10 @@ def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
 def _targets(values: list[str]) -> tuple[str, ...]:
     if not values:
         return ()
-    from .cart import canonical_target, known_targets
+    from .cart import parse_targets
 
-    out = []
-    for raw in values:
-        if not raw.strip():
-            raise InvalidOption("--target", raw, list(known_targets()))
-        for part in raw.split(","):
-            if not part.strip():
-                continue
-            canon = canonical_target(part.strip())
-            if canon is None:
-                raise InvalidOption("--target", part.strip(), list(known_targets()))
-            out.append(canon)
-    return tuple(dict.fromkeys(out))
+    parts = [p.strip() for raw in values for p in (raw.split(",") if raw.strip() else [raw])]
+    return parse_targets([p for p in parts if p] or [""])
 
 
 def _stances(values: list[str]) -> tuple[str, ...]:

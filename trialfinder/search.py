@@ -326,6 +326,7 @@ def parse_columns(text: str | None, available: Sequence[str]) -> list[str] | Non
     if text is None:
         return None
     cols = [c.strip().lower().replace("-", "_") for c in text.split(",") if c.strip()]
+    cols = list(dict.fromkeys(cols))
     unknown = [c for c in cols if c not in available]
     if not cols or unknown:
         raise InvalidOption("--columns", ",".join(unknown) or text, list(available))

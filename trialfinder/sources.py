@@ -90,6 +90,8 @@ class ApiSource:
         studies: list[dict[str, Any]] = []
         total: int | None = None
         truncated = False
+        if progress:
+            progress(0, None)  # show that work started before the first page arrives
         for page in self.client.iter_pages(params, page_size=page_size):
             if page.total is not None:
                 total = page.total
