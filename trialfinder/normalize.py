@@ -38,7 +38,6 @@ STUDY_COLUMNS: dict[str, str] = {
     "central_contact": "the study's central contact: name; phone; email",
     "url": "the study's page on ClinicalTrials.gov",
 }
-LIST_COLUMNS = frozenset({"phases", "conditions", "interventions"})
 
 SITE_COLUMNS: dict[str, str] = {
     "nct_id": "the study's identifier",

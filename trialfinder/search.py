@@ -7,7 +7,7 @@ and renders what comes back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -331,8 +331,3 @@ def parse_columns(text: str | None, available: Sequence[str]) -> list[str] | Non
     if not cols or unknown:
         raise InvalidOption("--columns", ",".join(unknown) or text, list(available))
     return cols
-
-
-def with_sort(query: Query, sort: str) -> Query:
-    """A copy of the query with another sort."""
-    return replace(query, sort=sort)
