@@ -27,6 +27,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from trialfinder.errors import InvalidOption
+from trialfinder.normalize import SITE_COLUMNS as NORMALIZED_SITE_COLUMNS
 from trialfinder.places import (
     EARTH_RADIUS_KM,
     Place,
@@ -59,18 +60,7 @@ __all__ = [
 
 KM_PER_MILE = 1.609344  # international mile, exact
 OPEN_SITE_STATUSES = frozenset({"RECRUITING", "NOT_YET_RECRUITING"})
-SITE_COLUMNS = (
-    "nct_id",
-    "facility",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "site_status",
-    "lat",
-    "lon",
-    "contact",
-)
+SITE_COLUMNS = tuple(NORMALIZED_SITE_COLUMNS)  # the sites frame normalize.py builds
 NEAREST_COLUMNS = (
     "nct_id",
     "nearest_site",

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import filters
 from .errors import InvalidOption
+from .geo import NEAREST_COLUMNS
 from .normalize import STUDY_COLUMNS, nct_id_of, sites_frame, studies_frame
 from .sources import Progress, StudySource
 
@@ -50,13 +51,7 @@ CART_FIELDS: tuple[str, ...] = (
     "ArmGroupInterventionName",
     "EligibilityCriteria",
 )
-GEO_COLUMNS: tuple[str, ...] = (
-    "nearest_site",
-    "distance_mi",
-    "distance_km",
-    "nearest_site_contact",
-    "nearest_site_located_by",
-)
+GEO_COLUMNS: tuple[str, ...] = tuple(c for c in NEAREST_COLUMNS if c != "nct_id")
 SITE_OUTPUT_COLUMNS: tuple[str, ...] = (
     "nct_id",
     "title",
