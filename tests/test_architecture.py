@@ -85,3 +85,9 @@ def test_public_names_resolve_lazily() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_one_way_dependencies_between_place_modules() -> None:
+    mods = modules()
+    assert not [n for n in mods["gazetteer"] if n.startswith("trialfinder")]
+    assert "trialfinder.geo" not in mods["places"] and "trialfinder.search" not in mods["geo"]

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialfinder import places
+from trialfinder import gazetteer, places
 from trialfinder.errors import AmbiguousPlace, InvalidOption, UnknownPlace
 from trialfinder.places import (
     country_key,
@@ -256,7 +256,7 @@ class Builds:
 
 def things(name: str, versions: str, build: Builds, directory: Path | None) -> list[str]:
     """What the index holds, opened (or built) the way the gazetteers are."""
-    with closing(places._open_index(name, versions, build, directory)) as db:
+    with closing(gazetteer._open_index(name, versions, build, directory)) as db:
         return [row[0] for row in db.execute("SELECT name FROM thing")]
 
 
@@ -281,7 +281,7 @@ def test_an_index_is_built_once_then_read_from_disk(tmp_path: Path) -> None:
     assert things("things", "v1", build, tmp_path) == ["x"]
     assert build.count == 1
     with (
-        closing(places._open_index("things", "v1", build, tmp_path)) as db,
+        closing(gazetteer._open_index("things", "v1", build, tmp_path)) as db,
         pytest.raises(sqlite3.OperationalError, match="readonly"),
     ):
         db.execute("INSERT INTO thing VALUES ('y')")
@@ -362,8 +362,8 @@ def test_the_place_indexes_are_saved_and_answer_from_disk(
     def no_build(db: sqlite3.Connection) -> None:
         raise AssertionError("the saved index should have been used")
 
-    monkeypatch.setattr(places, "_build_cities", no_build)
-    monkeypatch.setattr(places, "_build_zips", no_build)
+    monkeypatch.setattr(gazetteer, "_build_cities", no_build)
+    monkeypatch.setattr(gazetteer, "_build_zips", no_build)
     assert {q: resolve_place(q) for q in built} == built
     assert resolve_place("77030").city == "Houston"
 
