@@ -254,3 +254,16 @@ def test_client_pace_applies_to_every_request() -> None:
     for _ in range(3):
         list(client.iter_pages({}))
     assert sum(clock.sleeps) >= 2 * 60 / 30 - 1e-9
+
+
+def test_repeated_read_timeouts_give_up_early_with_a_clear_message() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        raise httpx.ReadTimeout("slow", request=request)
+
+    client = make_client(handler, max_retries=5, timeout=2.0)
+    with pytest.raises(ApiUnavailable, match=r"did not answer within 2 s, 3 times"):
+        list(client.iter_pages({}))
+    assert calls["n"] == 3

@@ -30,6 +30,7 @@ BACKOFF_ENV = "TRIALFINDER_BACKOFF"  # first backoff step in seconds; doubles ea
 DEFAULT_REQUESTS_PER_MINUTE = 50.0
 USER_AGENT = f"trialfinder/{__version__} (clinical trial search command-line tool)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_TIMEOUT_RETRIES = 2  # read timeouts retried before giving up (each costs a full timeout)
 # A server asking us to wait longer than this is treated as a failure, not slept through.
 MAX_RETRY_AFTER = 300.0
 
@@ -170,6 +171,7 @@ class CtGovClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=True,  # /studies/{id} answers 301 for an alias id
         )
+        self.timeout = timeout
         self._http.headers["User-Agent"] = USER_AGENT
         self._http.headers["Accept"] = "application/json"
         self.max_retries = max_retries
@@ -202,6 +204,7 @@ class CtGovClient:
     def _get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
         url = f"{self.base_url}{path}"
         last_problem = ""
+        timeouts = 0
         for attempt in range(self.max_retries + 1):
             self.pacer.wait()
             try:
@@ -211,6 +214,16 @@ class CtGovClient:
             except httpx.TransportError as exc:
                 last_problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 delay = self._backoff_delay(attempt)
+                if isinstance(exc, httpx.ReadTimeout):
+                    timeouts += 1
+                    if timeouts > MAX_TIMEOUT_RETRIES:
+                        # A server that answers nothing for the whole timeout, again and again,
+                        # is not helped by more of the same: say so instead of waiting minutes.
+                        raise ApiUnavailable(
+                            f"the ClinicalTrials.gov API at {self.base_url} did not answer within "
+                            f"{self.timeout:g} s, {timeouts} times in a row",
+                            hint=f"try again later, or raise {TIMEOUT_ENV}",
+                        ) from None
             else:
                 if response.status_code < 400:
                     return response
