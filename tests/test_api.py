@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trialfinder.api import (
     DEFAULT_BASE_URL,
@@ -267,3 +269,19 @@ def test_repeated_read_timeouts_give_up_early_with_a_clear_message() -> None:
     with pytest.raises(ApiUnavailable, match=r"did not answer within 2 s, 3 times"):
         list(client.iter_pages({}))
     assert calls["n"] == 3
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    count=st.integers(min_value=0, max_value=120), page_size=st.integers(min_value=1, max_value=50)
+)
+def test_paging_never_loses_or_repeats_a_study(count: int, page_size: int) -> None:
+    from ctgov_server import FakeCtGov, make_studies
+
+    with FakeCtGov(make_studies(count)) as server:
+        client = CtGovClient(server.base_url, requests_per_minute=1e6)
+        pages = list(client.iter_pages({"format": "json"}, page_size=page_size))
+        client.close()
+    ids = [s["protocolSection"]["identificationModule"]["nctId"] for p in pages for s in p.studies]
+    assert len(ids) == len(set(ids)) == count
+    assert all(len(p.studies) <= page_size for p in pages)
