@@ -55,7 +55,12 @@ def study_detail(
         sites["distance_km"] = km
         sites["distance_mi"] = km / 1.609344
         sites = sites.sort_values("distance_km", na_position="last", kind="stable")
-        record["near"] = {"place": near.label, "lat": near.lat, "lon": near.lon}
+        record["near"] = {
+            "place": near.label,
+            "lat": near.lat,
+            "lon": near.lon,
+            "country": near.country,
+        }
         if radius is not None:
             # Sites without coordinates stay: their distance is unknown, not too far.
             far = sites["distance_km"] > radius.km * (1 + 1e-12)

@@ -317,7 +317,9 @@ def render_study(detail: Mapping[str, Any], *, width: int = 100) -> str:
     if sites:
         cols = ["facility", "location", "site_status", "contact"]
         if near:
-            cols.insert(0, "distance_mi")
+            # Miles for people in the US (and the UK), kilometres for everyone else.
+            miles = near.get("country") in (None, "United States", "United Kingdom")
+            cols.insert(0, "distance_mi" if miles else "distance_km")
         frame = pd.DataFrame(sites)
         for col in (
             "facility",
