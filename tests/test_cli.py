@@ -402,3 +402,19 @@ def test_output_writes_through_a_symlink_and_keeps_permissions(tmp_path: Path) -
 def test_output_dash_means_stdout() -> None:
     result = fixture_run("-c", "lymphoma", "-f", "jsonl", "-o", "-")
     assert result.code == 0 and jsonl_ids(result.out)
+
+
+def test_a_huge_search_is_announced_with_an_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trialfinder import output
+
+    pipe = io.StringIO()
+    monkeypatch.setattr(output.sys, "stderr", pipe)
+    bar = output.ProgressBar(seconds_per_page=1.2)
+    bar(1000, 60_000)
+    bar(2000, 60_000)
+    assert pipe.getvalue().count("Note: the API matched 60,000 studies") == 1
+    assert "about 1 min" in pipe.getvalue()
+    small = output.ProgressBar()
+    pipe.truncate(0)
+    small(1000, 9_999)
+    assert pipe.getvalue().strip("\x00") == ""

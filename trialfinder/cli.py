@@ -391,7 +391,8 @@ def search(
     chosen = parse_columns(columns, available)
     check_output(output)
     data_source = _open_source(source, api_url)
-    bar = ProgressBar()
+    pacer = getattr(getattr(data_source, "client", None), "pacer", None)
+    bar = ProgressBar(seconds_per_page=pacer.interval) if pacer else ProgressBar()
     try:
         result = run_search(query, data_source, options, progress=bar)
     finally:

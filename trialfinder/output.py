@@ -73,14 +73,31 @@ def _umask() -> int:
     return mask
 
 
-class ProgressBar:
-    """A one-line progress bar on stderr, only when stderr is a terminal."""
+LARGE_SEARCH = 10_000  # studies; above this, say up front how long fetching will take
 
-    def __init__(self) -> None:
+
+class ProgressBar:
+    """A one-line progress bar on stderr when it is a terminal, and a warning for huge searches.
+
+    `seconds_per_page` is the client's pace, for the estimate in the warning.
+    """
+
+    def __init__(self, seconds_per_page: float = 1.2, page_size: int = 1000) -> None:
         self.active = sys.stderr.isatty()
         self.drawn = False
+        self.warned = False
+        self.seconds_per_page = seconds_per_page
+        self.page_size = page_size
 
     def __call__(self, done: int, total: int | None) -> None:
+        if total and total >= LARGE_SEARCH and not self.warned and done < total:
+            self.warned = True
+            minutes = -(-total // self.page_size) * self.seconds_per_page / 60
+            self._line(
+                f"Note: the API matched {total:,} studies; fetching them all takes about "
+                f"{max(1, round(minutes))} min at the polite pace (narrow the search or use "
+                "--limit)"
+            )
         if not self.active:
             return
         if total:
@@ -91,6 +108,12 @@ class ProgressBar:
             sys.stderr.write(f"\rFetching... {done} studies")
         sys.stderr.flush()
         self.drawn = True
+
+    def _line(self, text: str) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\x1b[K")
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
     def finish(self) -> None:
         if self.drawn:
