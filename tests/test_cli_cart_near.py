@@ -239,3 +239,22 @@ def test_unmentioned_stance_against_the_api_matches_the_saved_data_result() -> N
         )
     assert result.code == 0, result.err
     assert local and {r["nct_id"] for r in json.loads(result.out)} == local
+
+
+def test_escape_sequences_in_the_evidence_never_reach_the_terminal(tmp_path: Path) -> None:
+    study = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT90000901", "briefTitle": "Trap"},
+            "statusModule": {"overallStatus": "RECRUITING"},
+            "eligibilityModule": {
+                "eligibilityCriteria": "Exclusion Criteria:\n\n* Prior CAR-T cell therapy "
+                "\x1b[2J\x1b[31mis not allowed\x1b]0;owned\x07"
+            },
+        }
+    }
+    (tmp_path / "trap.json").write_text(json.dumps(study), encoding="utf-8")
+    shown = run(["show", "NCT90000901", "--source", str(tmp_path)])
+    assert shown.code == 0, shown.err
+    assert "\x1b" not in shown.out and ">>> Prior CAR-T cell therapy is not allowed" in shown.out
+    listed = run(["search", "--source", str(tmp_path), "-f", "jsonl"])
+    assert "\x1b" not in listed.out and "\\u001b" not in listed.out

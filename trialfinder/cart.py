@@ -68,6 +68,7 @@ from trialfinder.cart_vocab import (
     vocabulary,
 )
 from trialfinder.errors import InvalidOption, SourceError
+from trialfinder.text import strip_controls
 
 __all__ = [
     "CART_COLUMNS",
@@ -426,7 +427,9 @@ def profile_study(study: Mapping[str, Any]) -> CarTProfile:
         if text not in own_texts:
             classes += vocab.classes_in(text)
     criteria = _module(study, "eligibilityModule").get("eligibilityCriteria")
-    prior = classify_prior_car_t(criteria if isinstance(criteria, str) else None)
+    # Control characters and terminal escapes go first, so the evidence is a verbatim part of
+    # the text as it is shown.
+    prior = classify_prior_car_t(strip_controls(criteria) if isinstance(criteria, str) else None)
     return CarTProfile(
         car_t=car_t,
         car_targets=tuple(dict.fromkeys(targets)),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .normalize import dig, format_contact, sites_frame, study_row
 from .render import plain_deep
-from .text import clean_block, clean_line
+from .text import clean_block, clean_line, strip_controls
 
 if TYPE_CHECKING:
     from .geo import Distance, Place
@@ -30,6 +30,8 @@ def study_detail(
     record = study_row(study)
     record.update(profile_row(study))
     stance = profile_study(study).prior_car_t
+    evidence = strip_controls(stance.evidence).strip()
+    record["prior_car_t_evidence"] = evidence
     record["prior_car_t_summary"] = describe_stance(stance)
     record["official_title"] = clean_line(dig(ps, "identificationModule", "officialTitle"))
     record["brief_summary"] = clean_block(dig(ps, "descriptionModule", "briefSummary"))
@@ -37,7 +39,7 @@ def study_detail(
         dig(ps, "eligibilityModule", "eligibilityCriteria")
     )
     record["evidence_span"] = (
-        evidence_span(record["eligibility_criteria"], stance.evidence) if stance.evidence else None
+        evidence_span(record["eligibility_criteria"], evidence) if evidence else None
     )
     record["central_contacts"] = [
         format_contact(c) for c in dig(ps, "contactsLocationsModule", "centralContacts") or []

@@ -1,17 +1,18 @@
 """Pure DataFrame -> DataFrame filters: the query applied locally to saved data.
 
 The live API applies the same query on the server; saved data (`--source`) gets these local
-equivalents. Text matching is a simplified Essie: an expression is split on `OR` into
-alternatives; an alternative matches when every word (or "quoted phrase") in it appears,
-case-insensitively, in the area's text.
+equivalents, and server results get the structured ones again (the API ignores filters when a
+query holds only NCT ids; pitfall 3). Text matching is a simplified Essie: an expression is
+split on `OR` into alternatives; an alternative matches when every word (or "quoted phrase")
+in it appears as a whole word, case-insensitively, in the area's text, and no word after a
+`NOT` does.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -38,6 +39,17 @@ def _mesh_terms(study: Mapping[str, Any], module: str) -> list[str]:
             if isinstance(item, Mapping):
                 terms += _strings(item.get("term")) + _strings(item.get("name"))
     return terms
+
+
+def _all_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _all_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _all_strings(item)
 
 
 def area_text(study: Mapping[str, Any], area: str) -> str:
@@ -69,36 +81,69 @@ def area_text(study: Mapping[str, Any], area: str) -> str:
             c.get("name", "") for c in sponsors.get("collaborators") or [] if isinstance(c, Mapping)
         ]
     elif area == "term":
-        parts = [json.dumps(study, ensure_ascii=False)]
+        parts = list(_all_strings(study))  # values only: key names are not study text
     return " | ".join(parts).lower()
 
 
-def _alternatives(expression: str) -> list[list[str]]:
+_WORD = re.compile(r"[0-9a-z]+")
+
+
+def _tokens(text: str) -> str:
+    """Text as ' word word ... ' (lower case, punctuation dropped) for whole-word matching."""
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
+
+
+def _words(part: str) -> list[str]:
+    try:
+        words = shlex.split(part)
+    except ValueError:  # an unbalanced quote: fall back to plain words
+        words = part.replace('"', " ").split()
+    return [t for w in words if (t := _tokens(w).strip())]
+
+
+def _alternatives(expression: str) -> list[tuple[list[str], list[str]]]:
+    """'a b OR c NOT d' -> [(['a', 'b'], []), (['c'], ['d'])]: required and excluded words."""
     alternatives = []
     for alt in re.split(r"\s+OR\s+", expression):
-        alt = re.sub(r"\b(AND|NOT)\b|[()]", " ", alt)
-        try:
-            words = shlex.split(alt)
-        except ValueError:  # an unbalanced quote: fall back to plain words
-            words = alt.replace('"', " ").split()
-        words = [w.lower() for w in words if w.strip()]
-        if words:
-            alternatives.append(words)
+        alt = re.sub(r"\bAND\b|[()]", " ", alt)
+        positive, *negatives = re.split(r"\bNOT\b", alt)
+        wanted = _words(positive)
+        unwanted = [w for part in negatives for w in _words(part)]
+        if wanted or unwanted:
+            alternatives.append((wanted, unwanted))
     return alternatives
 
 
+def _has(tokens: str, word: str) -> bool:
+    # Whole words (or phrases), allowing a plural: "lymphoma" finds "lymphomas", and "ALL"
+    # no longer finds "allogeneic".
+    return any(f" {word}{suffix} " in tokens for suffix in ("", "s", "es"))
+
+
 def text_matches(text: str, expression: str) -> bool:
-    """Whether lower-cased `text` matches the simplified Essie `expression`."""
+    """Whether `text` matches the simplified Essie `expression` (whole words, OR, NOT)."""
     alternatives = _alternatives(expression)
-    return not alternatives or any(all(w in text for w in alt) for alt in alternatives)
+    if not alternatives:
+        return True
+    tokens = _tokens(text)
+    return any(
+        all(_has(tokens, w) for w in wanted) and not any(_has(tokens, w) for w in unwanted)
+        for wanted, unwanted in alternatives
+    )
 
 
 def apply_query(
-    frame: pd.DataFrame, raw: Mapping[str, Mapping[str, Any]], query: Query
+    frame: pd.DataFrame,
+    raw: Mapping[str, Mapping[str, Any]],
+    query: Query,
+    *,
+    text: bool = True,
 ) -> pd.DataFrame:
-    """Keep the rows of a studies frame that the query admits (for saved data).
+    """Keep the rows of a studies frame that the query admits.
 
     `raw` maps nct_id -> the raw study, for the free-text areas the frame does not carry.
+    With `text=False` only the structured filters run (status, phase, type, sex, age, date,
+    ids): server results already matched the text with the API's own synonyms.
     """
     mask = pd.Series(True, index=frame.index)
     if query.ids:
@@ -111,7 +156,7 @@ def apply_query(
     if query.study_type:
         mask &= frame["study_type"] == query.study_type
     if query.sex and query.sex != "ALL":
-        mask &= frame["sex"].isin([query.sex, "ALL"]) | frame["sex"].isna()
+        mask &= frame["sex"].isin([query.sex, "ALL"])  # as AREA[Sex]: unknown sex is dropped
     if query.age is not None:
         max_years = frame["max_age_years"].fillna(float("inf"))
         mask &= (frame["min_age_years"].fillna(0.0) <= query.age) & (max_years >= query.age)
@@ -119,11 +164,15 @@ def apply_query(
         since = query.updated_since.isoformat()
         mask &= frame["last_update"].fillna("").map(lambda d: bool(d) and d >= since)
     for area, value in (
-        ("cond", query.condition),
-        ("term", query.term),
-        ("intr", query.intervention),
-        ("locn", query.location),
-        ("spons", query.sponsor),
+        ()
+        if not text
+        else (
+            ("cond", query.condition),
+            ("term", query.term),
+            ("intr", query.intervention),
+            ("locn", query.location),
+            ("spons", query.sponsor),
+        )
     ):
         if value:
             mask &= frame["nct_id"].map(

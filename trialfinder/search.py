@@ -17,6 +17,7 @@ from .errors import InvalidOption
 from .geo import NEAREST_COLUMNS
 from .normalize import STUDY_COLUMNS, nct_id_of, sites_frame, studies_frame
 from .sources import Progress, StudySource
+from .text import clean_line
 
 if TYPE_CHECKING:
     from .geo import Distance, Place
@@ -158,6 +159,7 @@ def _add_cart_columns(frame: pd.DataFrame, raw: dict[str, dict[str, Any]]) -> pd
 
     rows = [profile_row(raw[nct]) for nct in frame["nct_id"]]
     cart = pd.DataFrame(rows, columns=list(CART_COLUMNS), index=frame.index)
+    cart["prior_car_t_evidence"] = cart["prior_car_t_evidence"].map(clean_line)
     if not cart.empty:
         cart["car_t"] = cart["car_t"].astype(bool)
     return pd.concat([frame, cart], axis=1)
@@ -228,14 +230,20 @@ def run_search(
     """Run one search end to end and return normalised frames."""
     options = options or SearchOptions()
     sent = server_query(query, options)
-    limit = None if options.client_side else query.limit
+    # The API can only sort by dates, numbers and relevance; other orders (and local filters)
+    # need every match before --limit cuts.
+    from .query import SORTS
+
+    local_order = not SORTS.get(query.sort, "")
+    limit = None if options.client_side or local_order else query.limit
     fetched = source.fetch(sent, needed_fields(options), limit=limit, progress=progress)
     raw = {nct_id_of(s) or "": s for s in fetched.studies}
     notes = list(fetched.notes)
 
     frame = studies_frame(fetched.studies)
-    if not fetched.server_filtered:
-        frame = filters.apply_query(frame, raw, query)
+    # Saved data gets the whole query locally; server results get its structured part again,
+    # which is cheap and covers the API ignoring filters for NCT-id-only queries (pitfall 3).
+    frame = filters.apply_query(frame, raw, query, text=not fetched.server_filtered)
     if options.cart_columns or options.filters_cart:
         frame = _add_cart_columns(frame, raw)
         frame = _cart_filter(frame, options, notes)

@@ -99,7 +99,10 @@ class ApiSource:
             if progress:
                 progress(len(studies), total)
             if limit is not None and len(studies) >= limit:
-                truncated = bool(page.next_token) or len(studies) > limit
+                # A full page carries a token even when nothing follows (pitfall 1): trust
+                # totalCount when the API sent it.
+                more = total > limit if total is not None else bool(page.next_token)
+                truncated = more or len(studies) > limit
                 studies = studies[:limit]
                 break
         notes: list[str] = []
