@@ -285,3 +285,16 @@ def test_paging_never_loses_or_repeats_a_study(count: int, page_size: int) -> No
     ids = [s["protocolSection"]["identificationModule"]["nctId"] for p in pages for s in p.studies]
     assert len(ids) == len(set(ids)) == count
     assert all(len(p.studies) <= page_size for p in pages)
+
+
+def test_a_200_without_studies_is_an_error_not_an_empty_result() -> None:
+    client = make_client(lambda r: httpx.Response(200, json={"message": "maintenance"}))
+    with pytest.raises(ApiError, match="not a /studies page"):
+        list(client.iter_pages({}))
+
+
+def test_error_bodies_lose_terminal_escapes() -> None:
+    client = make_client(lambda r: httpx.Response(400, text="bad \x1b]0;owned\x07query"))
+    with pytest.raises(ApiResponseError) as info:
+        list(client.iter_pages({}))
+    assert "\x1b" not in info.value.message and "\x07" not in info.value.message

@@ -418,3 +418,58 @@ def test_a_huge_search_is_announced_with_an_estimate(monkeypatch: pytest.MonkeyP
     pipe.truncate(0)
     small(1000, 9_999)
     assert pipe.getvalue().strip("\x00") == ""
+
+
+def test_zero_results_still_rewrite_an_output_file(tmp_path: Path) -> None:
+    old = tmp_path / "old.txt"
+    old.write_text("OLD DATA", encoding="utf-8")
+    result = fixture_run("-c", "zzzzzz", "-o", str(old))
+    assert result.code == 0 and "No trials matched." in result.err
+    assert "OLD DATA" not in old.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://", "ftp://example.org/api"])
+def test_bad_api_url_is_one_line_exit_2(url: str) -> None:
+    result = run(["search", "-c", "x", "--api-url", url])
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert result.err_lines[0].startswith("Error: invalid API URL")
+
+
+def test_stdout_that_is_not_utf8_still_gets_the_data() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trialfinder",
+            "search",
+            "--source",
+            FIXTURES,
+            "-f",
+            "csv",
+            "--status",
+            "any",
+            "--columns",
+            "nct_id,prior_car_t_evidence",
+        ],
+        capture_output=True,
+        env={**__import__("os").environ, "PYTHONIOENCODING": "cp1252"},
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode("utf-8").startswith("nct_id,prior_car_t_evidence")
+
+
+def test_malformed_saved_study_is_a_source_error(tmp_path: Path) -> None:
+    study = {
+        "protocolSection": {
+            "identificationModule": {"nctId": "NCT90000001"},
+            "designModule": ["not", "an", "object"],
+        }
+    }
+    (tmp_path / "bad.json").write_text(json.dumps([study]), encoding="utf-8")
+    result = run(["search", "--source", str(tmp_path)])
+    assert result.code == 2 and len(result.err_lines) == 1
+    assert "designModule is not an object" in result.err_lines[0]

@@ -114,3 +114,9 @@ def test_relevance_without_a_query_sorts_by_last_update_for_stable_output() -> N
 
 def test_updated_since_accepts_year_month() -> None:
     assert Query.build(updated_since="2026-03").updated_since == dt.date(2026, 3, 1)
+
+
+def test_fractional_ages_go_to_the_api_in_months() -> None:
+    adv = Query.build(age=0.5).to_params()["filter.advanced"]
+    assert "RANGE[MIN, 6 months]" in adv and "RANGE[6 months, MAX]" in adv
+    assert "RANGE[MIN, 40 years]" in Query.build(age=40).to_params()["filter.advanced"]

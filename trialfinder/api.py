@@ -20,6 +20,7 @@ import httpx
 from . import __version__
 from .errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
 from .query import MAX_PAGE_SIZE, check_nct_id
+from .text import clean_line
 
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
 BASE_URL_ENV = "TRIALFINDER_API_URL"
@@ -38,8 +39,14 @@ MAX_RETRY_AFTER = 300.0
 def base_url_from_env(explicit: str | None = None) -> str:
     """The API base URL: an explicit value, else $TRIALFINDER_API_URL, else the live API."""
     url = explicit or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    problem = f"invalid API URL {url!r} (expected http(s):// and a host, e.g. {DEFAULT_BASE_URL})"
     if not url.startswith(("http://", "https://")):
-        raise UsageError(f"invalid API URL {url!r} (expected http:// or https://...)")
+        raise UsageError(problem)
+    try:
+        if not httpx.URL(url).host:
+            raise UsageError(problem)
+    except httpx.InvalidURL:
+        raise UsageError(problem) from None
     return url.rstrip("/")
 
 
@@ -211,6 +218,10 @@ class CtGovClient:
                 response = self._http.get(url, params=dict(params))
                 self.requests_made += 1
                 self.bytes_received += len(response.content)
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                raise UsageError(f"the API URL cannot be used: {exc}") from None
+            except httpx.TooManyRedirects:
+                raise ApiError(f"the API at {self.base_url} redirected in a loop") from None
             except httpx.TransportError as exc:
                 last_problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 delay = self._backoff_delay(attempt)
@@ -240,7 +251,7 @@ class CtGovClient:
                         )
                     delay = asked
                 if attempt == self.max_retries:
-                    raise ApiResponseError(response.status_code, response.text, url)
+                    raise ApiResponseError(response.status_code, clean_line(response.text), url)
             if attempt < self.max_retries:
                 self._sleep(delay)
         raise ApiUnavailable(
@@ -295,7 +306,7 @@ class CtGovClient:
             if response.status_code >= 400:
                 raise self._status_error(response, during=f"page {number}")
             body = self._json(response)
-            if not isinstance(body, dict) or not isinstance(body.get("studies", []), list):
+            if not isinstance(body, dict) or not isinstance(body.get("studies"), list):
                 raise ApiError(f"page {number} of the search is not a /studies page")
             next_token = body.get("nextPageToken") or None
             total = body.get("totalCount")
@@ -329,7 +340,9 @@ class CtGovClient:
         return body
 
     def _status_error(self, response: httpx.Response, *, during: str) -> ApiError:
-        error = ApiResponseError(response.status_code, response.text, str(response.request.url))
+        error = ApiResponseError(
+            response.status_code, clean_line(response.text), str(response.request.url)
+        )
         if response.status_code == 400:
             # The API rejects what it cannot parse with a text/plain 400; most often an Essie
             # syntax problem in a user's --term or --condition.

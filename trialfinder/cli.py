@@ -425,9 +425,9 @@ def _summary(result: Any, per_site: bool, rows: int) -> None:
 def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
     from .render import render
 
-    if fmt == "table" and frame.empty:
-        return
     to_file = output is not None and str(output) != "-"
+    if fmt == "table" and frame.empty and not to_file:
+        return  # nothing to show; a file is still rewritten so it never holds stale results
     width = None if to_file else _width()
     write_output(render(frame, fmt, cols, width=width), output, bom=fmt == "csv" and to_file)
 
@@ -544,7 +544,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0) from None
     except OSError as exc:
         # Most often stdout cannot be written (a full disk): a cron job must see a failure.
-        _fail(f"cannot write the output: {exc.strerror or exc}", 1)
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", 1)
     except Exception as exc:
         kinds = _click_kind(exc)
         if "NoArgsIsHelpError" in kinds:

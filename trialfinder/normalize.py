@@ -6,6 +6,7 @@ Any module may be missing (a `fields=` request, or an old record); missing value
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -148,7 +149,9 @@ def study_row(study: Mapping[str, Any]) -> dict[str, Any]:
         "min_age_years": parse_age_years(min_age) or 0.0,
         "max_age_years": parse_age_years(max_age),
         "sex": elig.get("sex"),
-        "enrollment": int(enrollment) if isinstance(enrollment, (int, float)) else None,
+        "enrollment": int(enrollment)
+        if isinstance(enrollment, (int, float)) and math.isfinite(enrollment)
+        else None,
         "sites_count": len(_list(dig(ps, "contactsLocationsModule", "locations"))),
         "central_contact": format_contact(central[0]) if central else "",
         "url": STUDY_URL.format(nct) if nct else None,

@@ -37,8 +37,17 @@ def write_output(text: str, output: Path | None, *, bom: bool = False) -> None:
     target = check_output(output)
     encoding = "utf-8-sig" if bom else "utf-8"
     if target is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+        buffer = getattr(sys.stdout, "buffer", None)
+        if encoding not in ("utf8", "utf8sig") and buffer is not None:
+            # The data is UTF-8 whatever the locale says (a cp1252 console or redirect would
+            # otherwise fail on the first "≥" in an eligibility sentence).
+            sys.stdout.flush()
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
     try:
         if target.exists() and not target.is_file():

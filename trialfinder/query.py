@@ -250,7 +250,11 @@ class Query:
             terms.append(f"(AREA[Sex]{self.sex} OR AREA[Sex]ALL)")
         if self.age is not None:
             # The spec's own example for "a person of N years is eligible".
-            years = f"{self.age:g} years"
+            # Whole years as the spec's example writes them; a fraction of a year in months.
+            if float(self.age).is_integer():
+                years = f"{int(self.age)} years"
+            else:
+                years = f"{round(self.age * 12)} months"
             terms.append(
                 f"AREA[MinimumAge]RANGE[MIN, {years}] AND AREA[MaximumAge]RANGE[{years}, MAX]"
             )

@@ -135,6 +135,17 @@ def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict) or not nct_id_of(item):
             raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
+        for section in ("protocolSection", "derivedSection"):
+            modules = item.get(section, {})
+            bad = (
+                [section]
+                if not isinstance(modules, dict)
+                else [f"{section}.{k}" for k, v in modules.items() if not isinstance(v, dict)]
+            )
+            if bad:
+                raise SourceError(
+                    f"{where}: study {nct_id_of(item)} is malformed ({bad[0]} is not an object)"
+                )
     return list(items)
 
 
