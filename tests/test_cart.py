@@ -339,14 +339,18 @@ def test_targets_lookup() -> None:
 def test_server_expression() -> None:
     assert server_expression() is None
     car = server_expression(car_t=True)
-    assert car and car.startswith("AREA[InterventionSearch](")
+    assert car and car.startswith("AREA[BasicSearch](")
     for term in ('"CAR-T"', '"chimeric antigen receptor"', "tisagenlecleucel", "Carvykti"):
         assert term in car
     after = server_expression(after_car_t=True)
     assert after and after.startswith("AREA[EligibilityCriteria](") and '"axi-cel"' in after
     both = server_expression(car_t=True, after_car_t=True, targets=["cd19", "BCMA"])
     assert both and both.count(" AND ") == 2 and "idecabtagene" in both and "CAR19" in both
-    assert "\\-" not in both and len(both) < 2500  # API-NOTES pitfall 5; fits in a URL
+    assert "\\-" not in both  # API-NOTES pitfall 5
+    # Fits in a URL: common servers accept 8 KB request lines; keep well below.
+    from urllib.parse import urlencode
+
+    assert len(urlencode({"filter.advanced": both})) < 5000
     assert both.count("(") == both.count(")")
     with pytest.raises(InvalidOption):
         server_expression(targets=["CD999"])
@@ -369,3 +373,64 @@ def test_targets_named_after_a_prior_therapy_phrase_are_not_the_products() -> No
     assert cd22.car_targets == ("CD22",)
     tandem = profile_study(study("Lymphoma", "Tandem CD20/CD19 CAR T cells"))
     assert tandem.car_targets == ("CD20", "CD19")
+
+
+# --- the server query never drops what the classifier would keep ---------------------------------
+
+
+def _area_terms(expression: str, area: str) -> str:
+    """The OR-group after AREA[area] in a server expression, as a simplified Essie string."""
+    match = re.search(rf"AREA\[{area}\]\((.*?)\)(?: AND |$)", expression)
+    assert match, (area, expression)
+    return match.group(1)
+
+
+def test_every_decided_criteria_case_matches_the_eligibility_widening() -> None:
+    from trialfinder.filters import text_matches
+
+    terms = _area_terms(server_expression(after_car_t=True) or "", "EligibilityCriteria")
+    cases = [*HAND_CASES, *HELDOUT_CASES, *HELDOUT2_CASES]
+    decided = [c for c in cases if c.text and classify_prior_car_t(c.text).label != "unmentioned"]
+    assert len(decided) > 50
+    missed = [c.name for c in decided if not text_matches(c.text or "", terms)]
+    assert not missed
+
+
+def test_every_car_t_study_case_matches_the_study_widening() -> None:
+    from trialfinder.filters import area_text, text_matches
+
+    terms = _area_terms(server_expression(car_t=True) or "", "BasicSearch")
+    studies = [c.study for c in (*STUDY_CASES, *HELDOUT_STUDY_CASES)]
+    car_t = [s for s in studies if profile_study(s).car_t]
+    assert len(car_t) > 10
+    missed: list[str] = []
+    for study in car_t:
+        text = (
+            " ".join(area_text(study, a) for a in ("cond", "intr"))
+            + " "
+            + str(study["protocolSection"]["identificationModule"].get("briefTitle", ""))
+        )
+        if not text_matches(text, terms):
+            missed.append(study["protocolSection"]["identificationModule"]["briefTitle"])
+    assert not missed
+
+
+def test_real_records_the_classifier_keeps_match_the_server_widening() -> None:
+    from trialfinder.filters import area_text, text_matches
+
+    if not RECORDS_DIR.is_dir():
+        pytest.skip(f"real API records not available at {RECORDS_DIR}")
+    records = load_records()
+    eligibility = _area_terms(server_expression(after_car_t=True) or "", "EligibilityCriteria")
+    study_terms = _area_terms(server_expression(car_t=True) or "", "BasicSearch")
+    missed = []
+    for nct, study in records.items():
+        profile = profile_study(study)
+        decided = profile.prior_car_t.label != "unmentioned"
+        if decided and not text_matches(criteria_of(study) or "", eligibility):
+            missed.append(f"{nct} eligibility")
+        if profile.car_t:
+            text = " ".join(area_text(study, a) for a in ("cond", "intr", "term"))
+            if not text_matches(text, study_terms):
+                missed.append(f"{nct} car_t")
+    assert not missed

@@ -494,7 +494,10 @@ def own_car_mentions(text: str) -> tuple[list[Mention], bool]:
 # descriptions, arm labels and descriptions, both titles, keywords and MeSH terms (the
 # /studies/search-areas output saved in metamonk/clinical-trials-api, search-areas.md). One
 # area keeps the expression short enough for a URL.
-_STUDY_AREA = "InterventionSearch"
+# BasicSearch (what query.term searches: titles, acronym, conditions, keywords, intervention
+# names, other names and descriptions, arms, summary) covers everything the classifier reads
+# to decide `car_t`; InterventionSearch alone would miss products named only in a title.
+_STUDY_AREA = "BasicSearch"
 _ELIGIBILITY_AREA = "EligibilityCriteria"
 
 
@@ -520,7 +523,7 @@ def server_expression(
     vocab = vocabulary()
     terms = vocab.data["server_terms"]
     names = [p.generic.split()[0] for p in vocab.products]
-    names += [n for p in vocab.products for n in (p.brand, *p.short) if n]
+    names += [n for p in vocab.products for n in (p.brand, *p.short, *p.codes) if n]
     clauses = []
     if car_t:
         clauses.append(f"AREA[{_STUDY_AREA}]{_essie_group([*terms['car_t'], *names])}")
