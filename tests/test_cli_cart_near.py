@@ -258,3 +258,21 @@ def test_escape_sequences_in_the_evidence_never_reach_the_terminal(tmp_path: Pat
     assert "\x1b" not in shown.out and ">>> Prior CAR-T cell therapy is not allowed" in shown.out
     listed = run(["search", "--source", str(tmp_path), "-f", "jsonl"])
     assert "\x1b" not in listed.out and "\\u001b" not in listed.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "narrow_header"),
+    [
+        (["--after-car-t"], ["nct_id", "prior_car_t", "prior_car_t_evidence"]),
+        (["--near", "77030"], ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact"]),
+    ],
+)
+def test_narrow_terminals_keep_the_columns_that_answer_the_question(
+    argv: list[str], narrow_header: list[str]
+) -> None:
+    narrow = run(["search", "--source", FIXTURES, "-c", "lymphoma", *argv], {"COLUMNS": "80"})
+    assert narrow.code == 0, narrow.err
+    assert narrow.out.splitlines()[0].split() == narrow_header
+    assert max(len(line) for line in narrow.out.splitlines()) <= 80
+    wide = run(["search", "--source", FIXTURES, "-c", "lymphoma", *argv], {"COLUMNS": "160"})
+    assert "title" in wide.out.splitlines()[0].split()

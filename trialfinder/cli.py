@@ -401,7 +401,10 @@ def search(
     note(f"Data: {result.source}")
     by_distance = query.sort == "distance"
     frame = site_rows(result, by_distance=by_distance) if sites else result.studies
-    cols = chosen or default_columns(options, fmt, list(frame.columns))
+    to_terminal = output is None or str(output) == "-"
+    cols = chosen or default_columns(
+        options, fmt, list(frame.columns), _width() if to_terminal else None
+    )
     for line in result.notes:
         note(f"Note: {line}")
     _summary(result, sites, len(frame))

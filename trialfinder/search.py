@@ -291,8 +291,19 @@ def site_rows(result: SearchResult, *, by_distance: bool = False) -> pd.DataFram
     return merged[list(SITE_OUTPUT_COLUMNS)].reset_index(drop=True)
 
 
-def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) -> list[str]:
-    """The columns shown when --columns is not given."""
+NARROW = 110  # terminal columns below which tables keep only what answers the question
+
+
+def default_columns(
+    options: SearchOptions, fmt: str, available: Sequence[str], width: int | None = None
+) -> list[str]:
+    """The columns shown when --columns is not given.
+
+    In a narrow terminal, a table keeps the columns that answer the user's question (the
+    stance and its sentence; the nearest site and whom to call) rather than squeezing all of
+    them into unreadable slivers.
+    """
+    narrow = width is not None and width < NARROW
     if options.per_site:
         if fmt not in ("table", "markdown"):
             return list(SITE_OUTPUT_COLUMNS)
@@ -305,10 +316,14 @@ def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) 
         cols += ["car_t", "prior_car_t"]
     if options.after_car_t or options.prior_car_t:
         cols = ["nct_id", "prior_car_t", "status", "title", "prior_car_t_evidence"]
+        if narrow:
+            cols = ["nct_id", "prior_car_t", "prior_car_t_evidence"]
     if options.near is not None:
         cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact", "title"]
         if options.cart_columns or options.filters_cart:
             cols += ["prior_car_t"]
+        if narrow:
+            cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact"]
     return [c for c in cols if c in available]
 
 
