@@ -49,7 +49,7 @@ order) carrying the winning verdict.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +68,7 @@ from trialfinder.cart_vocab import (
     vocabulary,
 )
 from trialfinder.errors import InvalidOption, SourceError
-from trialfinder.text import strip_controls
+from trialfinder.text import strings_in, strip_controls
 
 __all__ = [
     "CART_COLUMNS",
@@ -83,6 +83,7 @@ __all__ = [
     "parse_targets",
     "profile_row",
     "profile_study",
+    "row_of",
     "server_expression",
 ]
 
@@ -334,14 +335,6 @@ def describe_stance(stance: Stance) -> str:
 # -- the study profile -----------------------------------------------------------------------------
 
 
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Sequence):
-        return [v for v in value if isinstance(v, str)]
-    return []
-
-
 def _module(study: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     protocol = study.get("protocolSection")
     module = protocol.get(name) if isinstance(protocol, Mapping) else None
@@ -366,16 +359,21 @@ def profile_study(study: Mapping[str, Any]) -> CarTProfile:
     vocab = vocabulary()
     ident, arms = _module(study, "identificationModule"), _module(study, "armsInterventionsModule")
     interventions = [i for i in arms.get("interventions") or () if isinstance(i, Mapping)]
-    named = [" ; ".join(_texts(i.get("name")) + _texts(i.get("otherNames"))) for i in interventions]
+    named = [
+        " ; ".join(strings_in(i.get("name")) + strings_in(i.get("otherNames")))
+        for i in interventions
+    ]
     named += [
         n
         for g in arms.get("armGroups") or ()
         if isinstance(g, Mapping)
-        for n in _texts(g.get("interventionNames"))
+        for n in strings_in(g.get("interventionNames"))
     ]
-    titles = [t for k in ("briefTitle", "officialTitle", "acronym") for t in _texts(ident.get(k))]
-    weak = _texts(_module(study, "conditionsModule").get("keywords"))
-    weak += [d for i in interventions for d in _texts(i.get("description"))]
+    titles = [
+        t for k in ("briefTitle", "officialTitle", "acronym") for t in strings_in(ident.get(k))
+    ]
+    weak = strings_in(_module(study, "conditionsModule").get("keywords"))
+    weak += [d for i in interventions for d in strings_in(i.get("description"))]
 
     tiers: list[list[tuple[str, list[Mention]]]] = []
     title_not_own = False
@@ -442,7 +440,11 @@ def profile_study(study: Mapping[str, Any]) -> CarTProfile:
 
 def profile_row(study: Mapping[str, Any]) -> dict[str, object]:
     """The profile as a flat dict keyed by CART_COLUMNS, for building a pandas frame."""
-    p = profile_study(study)
+    return row_of(profile_study(study))
+
+
+def row_of(p: CarTProfile) -> dict[str, object]:
+    """A profile already computed, as a flat dict keyed by CART_COLUMNS."""
     return {
         "car_t": p.car_t,
         "car_targets": p.car_targets,

@@ -179,6 +179,10 @@ def _radius(radius: str | None, has_place: bool) -> Distance | None:
     return parse_radius(radius)
 
 
+def _to_file(output: Path | None) -> bool:
+    return output is not None and str(output) != "-"  # "-" means stdout
+
+
 def _width() -> int:
     return max(40, shutil.get_terminal_size((120, 24)).columns)
 
@@ -353,7 +357,7 @@ def search(
         sort=sort or ("distance" if (near or lat is not None) else None),
     )
     if query.sort == "distance" and near is None and lat is None:
-        raise InvalidOption("--sort", "distance", "distance needs --near or --lat/--lon")
+        raise UsageError("--sort distance needs --near (or --lat and --lon)")
     targets = _targets(target or [])
     stances = _stances(prior_car_t or [])
     distance = _radius(radius, near is not None or lat is not None or lon is not None)
@@ -367,6 +371,7 @@ def search(
         )
 
     from .search import (
+        SITE_OUTPUT_COLUMNS,
         SearchOptions,
         all_columns,
         default_columns,
@@ -385,8 +390,6 @@ def search(
         any_site_status=any_site_status,
         per_site=sites,
     )
-    from .search import SITE_OUTPUT_COLUMNS
-
     available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(options)
     chosen = parse_columns(columns, available)
     check_output(output)
@@ -401,9 +404,8 @@ def search(
     note(f"Data: {result.source}")
     by_distance = query.sort == "distance"
     frame = site_rows(result, by_distance=by_distance) if sites else result.studies
-    to_terminal = output is None or str(output) == "-"
     cols = chosen or default_columns(
-        options, fmt, list(frame.columns), _width() if to_terminal else None
+        options, fmt, list(frame.columns), None if _to_file(output) else _width()
     )
     for line in result.notes:
         note(f"Note: {line}")
@@ -428,7 +430,7 @@ def _summary(result: Any, per_site: bool, rows: int) -> None:
 def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
     from .render import render
 
-    to_file = output is not None and str(output) != "-"
+    to_file = _to_file(output)
     if fmt == "table" and frame.empty and not to_file:
         return  # nothing to show; a file is still rewritten so it never holds stale results
     width = None if to_file else _width()

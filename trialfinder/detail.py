@@ -24,12 +24,13 @@ def study_detail(
     With `near`, sites carry distances and are listed nearest first; with `radius` too, only
     the sites within it (and those without coordinates) are listed, and the rest counted.
     """
-    from .cart import describe_stance, evidence_span, profile_row, profile_study
+    from .cart import describe_stance, evidence_span, profile_study, row_of
 
     ps = study.get("protocolSection") or {}
     record = study_row(study)
-    record.update(profile_row(study))
-    stance = profile_study(study).prior_car_t
+    profile = profile_study(study)
+    record.update(row_of(profile))
+    stance = profile.prior_car_t
     evidence = strip_controls(stance.evidence).strip()
     record["prior_car_t_evidence"] = evidence
     record["prior_car_t_summary"] = describe_stance(stance)

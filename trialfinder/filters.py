@@ -19,14 +19,7 @@ import pandas as pd
 
 from .normalize import dig
 from .query import Query
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    return []
+from .text import strings_in
 
 
 def _mesh_terms(study: Mapping[str, Any], module: str) -> list[str]:
@@ -37,7 +30,7 @@ def _mesh_terms(study: Mapping[str, Any], module: str) -> list[str]:
     for key in ("meshes", "ancestors"):
         for item in derived.get(key) or []:
             if isinstance(item, Mapping):
-                terms += _strings(item.get("term")) + _strings(item.get("name"))
+                terms += strings_in(item.get("term")) + strings_in(item.get("name"))
     return terms
 
 
@@ -56,17 +49,17 @@ def area_text(study: Mapping[str, Any], area: str) -> str:
     """The text a query.* parameter searches, approximated from the record."""
     ps = study.get("protocolSection") or {}
     ident = ps.get("identificationModule") or {}
-    titles = _strings(ident.get("briefTitle")) + _strings(ident.get("officialTitle"))
-    titles += _strings(ident.get("acronym"))
+    titles = strings_in(ident.get("briefTitle")) + strings_in(ident.get("officialTitle"))
+    titles += strings_in(ident.get("acronym"))
     parts: list[str] = []
     if area == "cond":
         cond = ps.get("conditionsModule") or {}
-        parts = _strings(cond.get("conditions")) + _strings(cond.get("keywords")) + titles
+        parts = strings_in(cond.get("conditions")) + strings_in(cond.get("keywords")) + titles
         parts += _mesh_terms(study, "conditionBrowseModule")
     elif area == "intr":
         for item in dig(ps, "armsInterventionsModule", "interventions") or []:
             if isinstance(item, Mapping):
-                parts += _strings(item.get("name")) + _strings(item.get("otherNames"))
+                parts += strings_in(item.get("name")) + strings_in(item.get("otherNames"))
         parts += _mesh_terms(study, "interventionBrowseModule")
     elif area == "locn":
         for loc in dig(ps, "contactsLocationsModule", "locations") or []:
@@ -76,7 +69,7 @@ def area_text(study: Mapping[str, Any], area: str) -> str:
                 ]
     elif area == "spons":
         sponsors = ps.get("sponsorCollaboratorsModule") or {}
-        parts = _strings(dig(sponsors, "leadSponsor", "name"))
+        parts = strings_in(dig(sponsors, "leadSponsor", "name"))
         parts += [
             c.get("name", "") for c in sponsors.get("collaborators") or [] if isinstance(c, Mapping)
         ]
@@ -163,21 +156,10 @@ def apply_query(
     if query.updated_since:
         since = query.updated_since.isoformat()
         mask &= frame["last_update"].fillna("").map(lambda d: bool(d) and d >= since)
-    for area, value in (
-        ()
-        if not text
-        else (
-            ("cond", query.condition),
-            ("term", query.term),
-            ("intr", query.intervention),
-            ("locn", query.location),
-            ("spons", query.sponsor),
+    for area, value in query.text_queries() if text else []:
+        mask &= frame["nct_id"].map(
+            lambda nct, a=area, v=value: text_matches(area_text(raw.get(nct, {}), a), v)
         )
-    ):
-        if value:
-            mask &= frame["nct_id"].map(
-                lambda nct, a=area, v=value: text_matches(area_text(raw.get(nct, {}), a), v)
-            )
     return frame.loc[mask.astype(bool)].reset_index(drop=True)
 
 

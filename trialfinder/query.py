@@ -161,11 +161,6 @@ def check_nct_id(value: str) -> str:
     return text
 
 
-def _quote(text: str) -> str:
-    """Protect a free-text value inside an Essie AREA[...] term (double quotes are literal)."""
-    return '"' + text.replace('"', " ").strip() + '"'
-
-
 @dataclass(frozen=True)
 class Query:
     """One search, already validated. Build it with `Query.build(...)` from raw user values."""
@@ -266,15 +261,8 @@ class Query:
     def to_params(self, fields: Sequence[str] = ()) -> dict[str, str]:
         """The /studies parameters for this query (every page repeats them; pitfall 4)."""
         params: dict[str, str] = {"format": "json"}
-        for name, value in (
-            ("query.cond", self.condition),
-            ("query.term", self.term),
-            ("query.intr", self.intervention),
-            ("query.locn", self.location),
-            ("query.spons", self.sponsor),
-        ):
-            if value:
-                params[name] = value
+        for area, value in self.text_queries():
+            params[f"query.{area}"] = value
         if self.statuses:
             params["filter.overallStatus"] = ",".join(self.statuses)
         if self.ids:
@@ -294,10 +282,21 @@ class Query:
             params["fields"] = ",".join(fields)
         return params
 
+    def text_queries(self) -> list[tuple[str, str]]:
+        """The free-text searches as (area, expression): area is the `query.<area>` suffix."""
+        pairs = (
+            ("cond", self.condition),
+            ("term", self.term),
+            ("intr", self.intervention),
+            ("locn", self.location),
+            ("spons", self.sponsor),
+        )
+        return [(area, value) for area, value in pairs if value]
+
     @property
     def has_text_query(self) -> bool:
         """Whether any query.* parameter is set (relevance ranking needs one)."""
-        return any((self.condition, self.term, self.intervention, self.location, self.sponsor))
+        return bool(self.text_queries())
 
     def with_extra(self, *, advanced: Sequence[str] = (), geo: str | None = None) -> Query:
         """A copy with more filter.advanced terms and/or a filter.geo value."""
@@ -307,5 +306,5 @@ class Query:
 
 
 def quote_essie(text: str) -> str:
-    """Quote a phrase for use inside an Essie expression."""
-    return _quote(text)
+    """Quote a phrase for use inside an Essie expression (inner double quotes are dropped)."""
+    return '"' + text.replace('"', " ").strip() + '"'

@@ -17,6 +17,15 @@ _ESCAPES = re.compile(
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def strings_in(value: Any) -> list[str]:
+    """The strings in an API value that may be a string or a list (other items are ignored)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
 def strip_controls(text: str) -> str:
     """Remove terminal escape sequences and control characters (keeps tab and newline)."""
     return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
