@@ -298,3 +298,19 @@ def test_error_bodies_lose_terminal_escapes() -> None:
     with pytest.raises(ApiResponseError) as info:
         list(client.iter_pages({}))
     assert "\x1b" not in info.value.message and "\x07" not in info.value.message
+
+
+def test_each_retry_is_reported_to_the_caller() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        return httpx.Response(503 if calls["n"] <= 2 else 200, json={"studies": []})
+
+    client = make_client(handler, backoff=1.0)
+    seen: list[tuple[str, int, int]] = []
+    client.on_retry = lambda problem, delay, attempt, retries: seen.append(
+        (problem, attempt, retries)
+    )
+    list(client.iter_pages({}))
+    assert seen == [("HTTP 503", 1, 5), ("HTTP 503", 2, 5)]

@@ -413,7 +413,7 @@ def test_a_huge_search_is_announced_with_an_estimate(monkeypatch: pytest.MonkeyP
     bar(1000, 60_000)
     bar(2000, 60_000)
     assert pipe.getvalue().count("Note: the API matched 60,000 studies") == 1
-    assert "about 1 min" in pipe.getvalue()
+    assert "about 72 s" in pipe.getvalue()  # 60 pages, 1.2 s apart
     small = output.ProgressBar()
     pipe.truncate(0)
     small(1000, 9_999)
@@ -473,3 +473,16 @@ def test_malformed_saved_study_is_a_source_error(tmp_path: Path) -> None:
     result = run(["search", "--source", str(tmp_path)])
     assert result.code == 2 and len(result.err_lines) == 1
     assert "designModule is not an object" in result.err_lines[0]
+
+
+def test_retries_are_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trialfinder import output
+
+    terminal = _Terminal()
+    monkeypatch.setattr(output.sys, "stderr", terminal)
+    output.ProgressBar().retrying("ConnectError", 2.0, 1, 5)
+    assert "did not answer (ConnectError); retry 1 of 5 in 2.0 s" in terminal.getvalue()
+    pipe = io.StringIO()
+    monkeypatch.setattr(output.sys, "stderr", pipe)
+    output.ProgressBar().retrying("ConnectError", 2.0, 1, 5)
+    assert pipe.getvalue() == ""

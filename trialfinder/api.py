@@ -186,6 +186,9 @@ class CtGovClient:
         self.max_backoff = max_backoff
         self._sleep = sleep
         self.pacer = Pacer(rate_from_env(requests_per_minute), clock=clock, sleep=sleep)
+        # Called before each retry with (problem, seconds to wait, retry number, retries allowed),
+        # so a terminal can show why nothing is happening; the client itself never prints.
+        self.on_retry: Callable[[str, float, int, int], None] | None = None
         self.requests_made = 0
         self.bytes_received = 0
 
@@ -253,6 +256,8 @@ class CtGovClient:
                 if attempt == self.max_retries:
                     raise ApiResponseError(response.status_code, clean_line(response.text), url)
             if attempt < self.max_retries:
+                if self.on_retry is not None:
+                    self.on_retry(last_problem, delay, attempt + 1, self.max_retries)
                 self._sleep(delay)
         raise ApiUnavailable(
             f"could not reach the ClinicalTrials.gov API at {self.base_url} after "

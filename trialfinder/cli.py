@@ -5,7 +5,7 @@ Heavy modules (pandas, httpx) are imported inside the commands so that `--help` 
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -184,7 +184,17 @@ def _to_file(output: Path | None) -> bool:
 
 
 def _width() -> int:
-    return max(40, shutil.get_terminal_size((120, 24)).columns)
+    """$COLUMNS, else the terminal's width (stdout's, or stderr's when stdout is piped to a
+    pager or `head`), else 120."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(40, int(columns))
+    for fd in (1, 2, 0):
+        try:
+            return max(40, os.get_terminal_size(fd).columns)
+        except OSError:
+            continue
+    return 120
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -394,8 +404,10 @@ def search(
     chosen = parse_columns(columns, available)
     check_output(output)
     data_source = _open_source(source, api_url)
-    pacer = getattr(getattr(data_source, "client", None), "pacer", None)
-    bar = ProgressBar(seconds_per_page=pacer.interval) if pacer else ProgressBar()
+    client = getattr(data_source, "client", None)
+    bar = ProgressBar(seconds_per_page=client.pacer.interval) if client else ProgressBar()
+    if client is not None:
+        client.on_retry = bar.retrying
     try:
         result = run_search(query, data_source, options, progress=bar)
     finally:

@@ -101,11 +101,11 @@ class ProgressBar:
     def __call__(self, done: int, total: int | None) -> None:
         if total and total >= LARGE_SEARCH and not self.warned and done < total:
             self.warned = True
-            minutes = -(-total // self.page_size) * self.seconds_per_page / 60
+            seconds = -(-total // self.page_size) * self.seconds_per_page
+            took = f"{round(seconds)} s" if seconds < 90 else f"{round(seconds / 60)} min"
             self._line(
                 f"Note: the API matched {total:,} studies; fetching them all takes about "
-                f"{max(1, round(minutes))} min at the polite pace (narrow the search or use "
-                "--limit)"
+                f"{took} at the polite pace (narrow the search or use --limit)"
             )
         if not self.active:
             return
@@ -117,6 +117,13 @@ class ProgressBar:
             sys.stderr.write(f"\rFetching... {done} studies")
         sys.stderr.flush()
         self.drawn = True
+
+    def retrying(self, problem: str, delay: float, attempt: int, retries: int) -> None:
+        """Tell a person at a terminal why the fetch is waiting (cron output stays quiet)."""
+        if self.active:
+            self._line(
+                f"The API did not answer ({problem}); retry {attempt} of {retries} in {delay:.1f} s"
+            )
 
     def _line(self, text: str) -> None:
         if self.drawn:
