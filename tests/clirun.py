@@ -46,7 +46,9 @@ def run(argv: Sequence[str], env: Mapping[str, str | None] | None = None) -> Res
     """Call trialfinder.cli.main(argv) and return its exit code, stdout and stderr."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    with _env(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    # The same table width whatever terminal the suite runs in, unless a test sets its own.
+    env = {"COLUMNS": "120", **(env or {})}
+    with _env(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             main(list(argv))
         except SystemExit as exc:
