@@ -113,7 +113,7 @@ def resolve_place(text: str) -> Place:
     """
     cleaned = " ".join(text.split())
     if not cleaned:
-        raise UnknownPlace("no place given", hint=_PLACE_HINT)
+        raise UnknownPlace(f"no place given. {_PLACE_HINT}", hint=_PLACE_HINT)
     if coords := _COORDS_RE.match(cleaned):
         return place_from_coordinates(float(coords[1]), float(coords[2]))
     if zip_match := _ZIP_RE.match(cleaned):
