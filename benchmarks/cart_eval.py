@@ -47,7 +47,7 @@ from cart_labels import (  # noqa: E402
     score,
 )
 
-from trialfinder.cart import classify_prior_car_t, profile_study  # noqa: E402
+from trialfinder.cart.stance import classify_prior_car_t, profile_study  # noqa: E402
 
 
 def prior_report(title: str, cases: Sequence[Case], misses: list[str]) -> None:

@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from ctgov_server import FakeCtGov, load_record_studies  # noqa: E402
 
-from trialfinder.api import CtGovClient  # noqa: E402
-from trialfinder.query import Query  # noqa: E402
+from trialfinder.ctgov.client import CtGovClient  # noqa: E402
+from trialfinder.ctgov.query import Query  # noqa: E402
 from trialfinder.search import BASE_FIELDS, CART_FIELDS  # noqa: E402
 
 

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from trialfinder.cli import main
+from trialfinder.cli.app import main
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialfinder.api import (
+from trialfinder.ctgov.client import (
     DEFAULT_BASE_URL,
     USER_AGENT,
     CtGovClient,

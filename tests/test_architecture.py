@@ -67,7 +67,7 @@ def test_help_does_not_import_pandas_or_httpx() -> None:
 def test_every_command_has_help_text_with_an_example() -> None:
     import typer.main
 
-    from trialfinder.cli import app
+    from trialfinder.cli.app import app
 
     group = typer.main.get_command(app)
     commands = group.commands  # type: ignore[attr-defined]

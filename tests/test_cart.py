@@ -30,7 +30,7 @@ from cart_labels import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialfinder.cart import (
+from trialfinder.cart.stance import (
     CART_COLUMNS,
     PRIOR_CAR_T_LABELS,
     Stance,
@@ -44,7 +44,7 @@ from trialfinder.cart import (
     profile_study,
     server_expression,
 )
-from trialfinder.cart_vocab import vocabulary
+from trialfinder.cart.vocab import vocabulary
 from trialfinder.errors import InvalidOption, SourceError
 
 needs_records = pytest.mark.skipif(

@@ -11,7 +11,7 @@ import pytest
 from clirun import Result, run
 from ctgov_server import FakeCtGov
 
-from trialfinder.sources import FileSource
+from trialfinder.ctgov.sources import FileSource
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = str(ROOT / "fixtures")
@@ -222,7 +222,7 @@ def test_after_car_t_against_the_api_matches_the_saved_data_result() -> None:
 def test_prior_car_t_narrows_the_server_query_only_when_the_criteria_must_mention_car_t(
     stances: list[str], narrowed: bool
 ) -> None:
-    from trialfinder.query import Query
+    from trialfinder.ctgov.query import Query
     from trialfinder.search import SearchOptions, server_query
 
     sent = server_query(Query(), SearchOptions(prior_car_t=tuple(stances))).to_params()

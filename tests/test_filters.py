@@ -8,7 +8,7 @@ import pytest
 
 from trialfinder.filters import apply_query, area_text, sort_frame, text_matches
 from trialfinder.normalize import studies_frame
-from trialfinder.query import Query
+from trialfinder.ctgov.query import Query
 
 
 def study(nct: str, **kw: Any) -> dict[str, Any]:

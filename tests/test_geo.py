@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
 
 from trialfinder.errors import InvalidOption
-from trialfinder.geo import (
+from trialfinder.geo.distance import (
     DEFAULT_RADIUS,
     EARTH_RADIUS_KM,
     SITE_COLUMNS,
@@ -32,9 +32,9 @@ from trialfinder.geo import (
     sites_within,
     whole_country,
 )
-from trialfinder.query import Query
+from trialfinder.ctgov.query import Query
 from trialfinder.search import SearchOptions, run_search, server_query
-from trialfinder.sources import FileSource
+from trialfinder.ctgov.sources import FileSource
 
 MANY_SITES_RECORD = Path("/work/shared/ctgov/records/gowthamrao_NCT04267848_nsclc_many_sites.json")
 # The spec's pattern for filter.geo (spec/ctg-oas-v2.yaml, /studies parameters).

@@ -17,7 +17,7 @@ from clirun import run
 from ctgov_server import FakeCtGov
 from test_readme import examples
 
-from trialfinder.sources import FileSource
+from trialfinder.ctgov.sources import FileSource
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialfinder import gazetteer, places
+from trialfinder.geo import gazetteer, places
 from trialfinder.errors import AmbiguousPlace, InvalidOption, UnknownPlace
-from trialfinder.places import (
+from trialfinder.geo.places import (
     country_key,
     fold_name,
     place_from_coordinates,
@@ -371,7 +371,7 @@ def test_the_place_indexes_are_saved_and_answer_from_disk(
 def test_resolving_a_place_needs_neither_pandas_nor_numpy() -> None:
     code = (
         "import sys\n"
-        "from trialfinder.places import resolve_place\n"
+        "from trialfinder.geo.places import resolve_place\n"
         "resolve_place('77030')\n"
         "print('pandas' in sys.modules, 'numpy' in sys.modules)\n"
     )

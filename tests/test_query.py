@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trialfinder.errors import InvalidNctId, InvalidOption
-from trialfinder.query import DEFAULT_STATUSES, Query, check_nct_id, parse_phases, parse_statuses
+from trialfinder.ctgov.query import DEFAULT_STATUSES, Query, check_nct_id, parse_phases, parse_statuses
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "ctgov" / "spec" / "ctg-oas-v2.yaml"
 

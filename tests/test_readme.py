@@ -10,7 +10,7 @@ import pytest
 from clirun import run
 from ctgov_server import FakeCtGov
 
-from trialfinder.sources import FileSource
+from trialfinder.ctgov.sources import FileSource
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from trialfinder.errors import InvalidOption
-from trialfinder.render import FORMATS, check_format, neutralise_formula, render
+from trialfinder.render.formats import FORMATS, check_format, neutralise_formula, render
 
 
 def frame() -> pd.DataFrame:

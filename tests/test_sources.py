@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from trialfinder.errors import InvalidNctId, SourceError, StudyNotFound
-from trialfinder.query import Query
-from trialfinder.sources import FileSource
+from trialfinder.ctgov.query import Query
+from trialfinder.ctgov.sources import FileSource
 
 
 def study(nct: str, title: str = "T") -> dict[str, Any]:

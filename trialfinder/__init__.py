@@ -21,17 +21,17 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "Query": "query",
+    "Query": "ctgov.query",
     "SearchOptions": "search",
     "SearchResult": "search",
     "run_search": "search",
-    "ApiSource": "sources",
-    "FileSource": "sources",
-    "CtGovClient": "api",
-    "profile_study": "cart",
-    "classify_prior_car_t": "cart",
-    "resolve_place": "places",
-    "parse_radius": "geo",
+    "ApiSource": "ctgov.sources",
+    "FileSource": "ctgov.sources",
+    "CtGovClient": "ctgov.client",
+    "profile_study": "cart.stance",
+    "classify_prior_car_t": "cart.stance",
+    "resolve_place": "geo.places",
+    "parse_radius": "geo.distance",
     "study_detail": "detail",
     "TrialfinderError": "errors",
 }

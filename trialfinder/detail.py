@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .normalize import dig, format_contact, sites_frame, study_row
-from .render import plain_deep
-from .text import clean_block, clean_line, strip_controls
+from trialfinder.normalize import dig, format_contact, sites_frame, study_row
+from trialfinder.render.formats import plain_deep
+from trialfinder.text import clean_block, clean_line, strip_controls
 
 if TYPE_CHECKING:
-    from .geo import Distance, Place
+    from trialfinder.geo.distance import Distance, Place
 
 
 def study_detail(
@@ -24,7 +24,7 @@ def study_detail(
     With `near`, sites carry distances and are listed nearest first; with `radius` too, only
     the sites within it (and those without coordinates) are listed, and the rest counted.
     """
-    from .cart import describe_stance, evidence_span, profile_study, row_of
+    from trialfinder.cart.stance import describe_stance, evidence_span, profile_study, row_of
 
     ps = study.get("protocolSection") or {}
     record = study_row(study)
@@ -52,7 +52,7 @@ def study_detail(
     ]
     sites = sites_frame([study])
     if near is not None:
-        from .geo import haversine_km
+        from trialfinder.geo.distance import haversine_km
 
         km = haversine_km(near.lat, near.lon, sites["lat"].to_numpy(), sites["lon"].to_numpy())
         sites["distance_km"] = km

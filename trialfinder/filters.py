@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from .normalize import dig
-from .query import Query
-from .text import strings_in
+from trialfinder.normalize import dig
+from trialfinder.ctgov.query import Query
+from trialfinder.text import strings_in
 
 
 def _mesh_terms(study: Mapping[str, Any], module: str) -> list[str]:

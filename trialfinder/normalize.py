@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .text import clean_line
+from trialfinder.text import clean_line
 
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
 

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import TrialfinderError, UsageError
+from trialfinder.errors import TrialfinderError, UsageError
 
 
 def check_output(output: Path | None) -> Path | None:

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import filters
-from .errors import InvalidOption
-from .geo import NEAREST_COLUMNS
-from .normalize import STUDY_COLUMNS, nct_id_of, sites_frame, studies_frame
-from .sources import Progress, StudySource
-from .text import clean_line
+from trialfinder import filters
+from trialfinder.errors import InvalidOption
+from trialfinder.geo.distance import NEAREST_COLUMNS
+from trialfinder.normalize import STUDY_COLUMNS, nct_id_of, sites_frame, studies_frame
+from trialfinder.ctgov.sources import Progress, StudySource
+from trialfinder.text import clean_line
 
 if TYPE_CHECKING:
-    from .geo import Distance, Place
-    from .query import Query
+    from trialfinder.geo.distance import Distance, Place
+    from trialfinder.ctgov.query import Query
 
 # API `fields` (piece names from /studies/metadata) each group of output columns needs.
 BASE_FIELDS: tuple[str, ...] = (
@@ -127,7 +127,7 @@ def server_query(query: Query, options: SearchOptions) -> Query:
     advanced: list[str] = []
     geo_filter: str | None = None
     if options.filters_cart:
-        from .cart import server_expression
+        from trialfinder.cart.stance import server_expression
 
         # Only stances that need a CAR-T sentence in the criteria may narrow the server query
         # to criteria that mention CAR-T; "unmentioned" trials, by definition, do not.
@@ -140,13 +140,13 @@ def server_query(query: Query, options: SearchOptions) -> Query:
         if expression:
             advanced.append(expression)
     if options.near is not None:
-        from .geo import DEFAULT_RADIUS, whole_country
-        from .geo import geo_filter as make_geo_filter
+        from trialfinder.geo.distance import DEFAULT_RADIUS, whole_country
+        from trialfinder.geo.distance import geo_filter as make_geo_filter
 
         country = whole_country(options.near, options.radius)
         if country is not None:
             # The whole country, not filter.geo's circle around its capital.
-            from .query import quote_essie
+            from trialfinder.ctgov.query import quote_essie
 
             advanced.append(f"AREA[LocationCountry]{quote_essie(country)}")
         else:
@@ -155,7 +155,7 @@ def server_query(query: Query, options: SearchOptions) -> Query:
 
 
 def _add_cart_columns(frame: pd.DataFrame, raw: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    from .cart import CART_COLUMNS, profile_row
+    from trialfinder.cart.stance import CART_COLUMNS, profile_row
 
     rows = [profile_row(raw[nct]) for nct in frame["nct_id"]]
     cart = pd.DataFrame(rows, columns=list(CART_COLUMNS), index=frame.index)
@@ -190,7 +190,7 @@ def _cart_filter(frame: pd.DataFrame, options: SearchOptions, notes: list[str]) 
 def _near(
     frame: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, notes: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from .geo import DEFAULT_RADIUS, nearest_by_study, sites_within, whole_country
+    from trialfinder.geo.distance import DEFAULT_RADIUS, nearest_by_study, sites_within, whole_country
 
     assert options.near is not None
     in_range = sites_within(sites, options.near, options.radius, any_status=options.any_site_status)
@@ -232,7 +232,7 @@ def run_search(
     sent = server_query(query, options)
     # The API can only sort by dates, numbers and relevance; other orders (and local filters)
     # need every match before --limit cuts.
-    from .query import SORTS
+    from trialfinder.ctgov.query import SORTS
 
     local_order = not SORTS.get(query.sort, "")
     limit = None if options.client_side or local_order else query.limit
@@ -331,7 +331,7 @@ def all_columns(options: SearchOptions) -> list[str]:
     """Every column a search with these options can output (for --columns validation)."""
     cols = list(STUDY_COLUMNS)
     if options.cart_columns or options.filters_cart:
-        from .cart import CART_COLUMNS
+        from trialfinder.cart.stance import CART_COLUMNS
 
         cols += list(CART_COLUMNS)
     if options.near is not None:

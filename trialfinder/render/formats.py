@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 from tabulate import tabulate
 
-from .errors import InvalidOption
-from .text import clean_line, truncate
+from trialfinder.errors import InvalidOption
+from trialfinder.text import clean_line, truncate
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown")
 LIST_SEPARATOR = "; "

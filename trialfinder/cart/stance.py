@@ -53,7 +53,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from trialfinder.cart_vocab import (
+from trialfinder.cart.vocab import (
     Mention,
     Sentence,
     canonical_target,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .errors import InvalidNctId, InvalidOption
+from trialfinder.errors import InvalidNctId, InvalidOption
 
 # The spec's Status enum (components.schemas.Status), in the order the spec lists them.
 STATUSES: tuple[str, ...] = (

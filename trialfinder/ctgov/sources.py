@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import SourceError, StudyNotFound
-from .normalize import nct_id_of
-from .query import MAX_PAGE_SIZE, Query, check_nct_id
+from trialfinder.errors import SourceError, StudyNotFound
+from trialfinder.normalize import nct_id_of
+from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
 
 if TYPE_CHECKING:
-    from .api import CtGovClient
+    from trialfinder.ctgov.client import CtGovClient
 
 Progress = Callable[[int, "int | None"], None]
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
-from . import __version__
-from .errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
-from .query import MAX_PAGE_SIZE, check_nct_id
-from .text import clean_line
+from trialfinder import __version__
+from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
+from trialfinder.ctgov.query import MAX_PAGE_SIZE, check_nct_id
+from trialfinder.text import clean_line
 
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
 BASE_URL_ENV = "TRIALFINDER_API_URL"

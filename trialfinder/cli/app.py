@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__
-from .errors import InvalidOption, TrialfinderError, UsageError
-from .output import ProgressBar, check_output, write_output
+from trialfinder import __version__
+from trialfinder.errors import InvalidOption, TrialfinderError, UsageError
+from trialfinder.output import ProgressBar, check_output, write_output
 
 if TYPE_CHECKING:
-    from .geo import Distance, Place
-    from .sources import StudySource
+    from trialfinder.geo.distance import Distance, Place
+    from trialfinder.ctgov.sources import StudySource
 
 app = typer.Typer(
     name="trialfinder",
@@ -137,11 +137,11 @@ def note(message: str) -> None:
 
 
 def _open_source(source: str | None, api_url: str | None) -> StudySource:
-    from .sources import ApiSource, FileSource
+    from trialfinder.ctgov.sources import ApiSource, FileSource
 
     if source is not None:
         return FileSource(source)
-    from .api import CtGovClient
+    from trialfinder.ctgov.client import CtGovClient
 
     return ApiSource(CtGovClient(api_url))
 
@@ -155,7 +155,7 @@ def _close(source: StudySource) -> None:
 def _place(near: str | None, lat: float | None, lon: float | None) -> Place | None:
     if near is None and lat is None and lon is None:
         return None
-    from .geo import place_from_coordinates, resolve_place
+    from trialfinder.geo.distance import place_from_coordinates, resolve_place
 
     if near is not None and (lat is not None or lon is not None):
         raise UsageError("give either --near or --lat/--lon, not both")
@@ -174,7 +174,7 @@ def _radius(radius: str | None, has_place: bool) -> Distance | None:
         return None
     if not has_place:
         raise UsageError("--radius needs --near (or --lat and --lon)")
-    from .geo import parse_radius
+    from trialfinder.geo.distance import parse_radius
 
     return parse_radius(radius)
 
@@ -347,8 +347,8 @@ def search(
 
     Example: trialfinder search -c lymphoma --after-car-t --near "Houston, TX" --radius 200mi
     """
-    from .query import Query
-    from .render import check_format
+    from trialfinder.ctgov.query import Query
+    from trialfinder.render.formats import check_format
 
     fmt = check_format(fmt)
     query = Query.build(
@@ -380,7 +380,7 @@ def search(
             "combined with --prior-car-t excluded or unmentioned"
         )
 
-    from .search import (
+    from trialfinder.search import (
         SITE_OUTPUT_COLUMNS,
         SearchOptions,
         all_columns,
@@ -440,7 +440,7 @@ def _summary(result: Any, per_site: bool, rows: int) -> None:
 
 
 def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
-    from .render import render
+    from trialfinder.render.formats import render
 
     to_file = _to_file(output)
     if fmt == "table" and frame.empty and not to_file:
@@ -452,7 +452,7 @@ def _emit(frame: Any, cols: list[str], fmt: str, output: Path | None) -> None:
 def _targets(values: list[str]) -> tuple[str, ...]:
     if not values:
         return ()
-    from .cart import parse_targets
+    from trialfinder.cart.stance import parse_targets
 
     parts = [p.strip() for raw in values for p in (raw.split(",") if raw.strip() else [raw])]
     return parse_targets([p for p in parts if p] or [""])
@@ -461,7 +461,7 @@ def _targets(values: list[str]) -> tuple[str, ...]:
 def _stances(values: list[str]) -> tuple[str, ...]:
     if not values:
         return ()
-    from .cart import PRIOR_CAR_T_LABELS
+    from trialfinder.cart.stance import PRIOR_CAR_T_LABELS
 
     out = []
     for raw in values:
@@ -495,7 +495,7 @@ def show(
 
     Example: trialfinder show NCT01234567 --near 77030
     """
-    from .query import check_nct_id
+    from trialfinder.ctgov.query import check_nct_id
 
     fmt = fmt.strip().lower()
     if fmt == "table":
@@ -507,8 +507,8 @@ def show(
     distance = _radius(radius, near is not None or lat is not None or lon is not None)
     place = _place(near, lat, lon)
 
-    from .detail import study_detail
-    from .render import render_json, render_study
+    from trialfinder.detail import study_detail
+    from trialfinder.render.formats import render_json, render_study
 
     data_source = _open_source(source, api_url)
     try:

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from trialfinder.errors import InvalidOption
 from trialfinder.normalize import SITE_COLUMNS as NORMALIZED_SITE_COLUMNS
-from trialfinder.places import (
+from trialfinder.geo.places import (
     EARTH_RADIUS_KM,
     Place,
     country_key,

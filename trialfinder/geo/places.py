@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from trialfinder.errors import AmbiguousPlace, InvalidOption, UnknownPlace
-from trialfinder.gazetteer import (
+from trialfinder.geo.gazetteer import (
     CITY_COLUMNS,
     REGIONS,
     US_STATE_BY_NAME,

@@ -1,0 +1,1 @@
+"""CAR-T intelligence: the vocabulary (data), reading eligibility text, and the classifiers."""

@@ -1,0 +1,5 @@
+"""The command-line interface: the typer app, shared options, thin commands, the error boundary."""
+
+from trialfinder.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""Geography: place names, the offline gazetteer indexes, and distances (one radius rule)."""

@@ -1,0 +1,1 @@
+"""Saved searches and change reports (the watch file, snapshots, compare); filled in next."""
