@@ -9,6 +9,7 @@
     │   │   └── AmbiguousPlace        several places match; carries the candidates
     │   └── SourceError               a --source path that is missing or not API output
     ├── StudyNotFound                 exit 2: the API (or the source) has no such NCT id
+    ├── RecordError                   a JSON object that is not a usable study record
     └── ApiError                      exit 1: the ClinicalTrials.gov API failed
         ├── ApiUnavailable            connection failures or timeouts after all retries
         └── ApiResponseError          an HTTP error status (kept with its text/plain body)
@@ -90,6 +91,13 @@ class StudyNotFound(TrialfinderError):
     """No study has this NCT id."""
 
     exit_code = 2
+
+
+class RecordError(TrialfinderError):
+    """A JSON object that is not a study record (no NCT id, or modules that are not objects).
+
+    Sources turn it into a SourceError (saved files) or an ApiError (the API's answer).
+    """
 
 
 class ApiError(TrialfinderError):

@@ -12,69 +12,31 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 import pandas as pd
 
-from trialfinder.normalize import dig
 from trialfinder.ctgov.query import Query
-from trialfinder.text import strings_in
+from trialfinder.records import Study
 
 
-def _mesh_terms(study: Mapping[str, Any], module: str) -> list[str]:
-    derived = dig(study, "derivedSection", module) or {}
-    terms: list[str] = []
-    # Only the study's own MeSH terms and their ancestors: browse leaves include terms the
-    # registry marks as of low relevance, which would make saved-data searches too wide.
-    for key in ("meshes", "ancestors"):
-        for item in derived.get(key) or []:
-            if isinstance(item, Mapping):
-                terms += strings_in(item.get("term")) + strings_in(item.get("name"))
-    return terms
-
-
-def _all_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _all_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _all_strings(item)
-
-
-def area_text(study: Mapping[str, Any], area: str) -> str:
+def area_text(study: Study, area: str) -> str:
     """The text a query.* parameter searches, approximated from the record."""
-    ps = study.get("protocolSection") or {}
-    ident = ps.get("identificationModule") or {}
-    titles = strings_in(ident.get("briefTitle")) + strings_in(ident.get("officialTitle"))
-    titles += strings_in(ident.get("acronym"))
+    titles = [t for t in (study.brief_title, study.official_title, study.acronym) if t]
     parts: list[str] = []
     if area == "cond":
-        cond = ps.get("conditionsModule") or {}
-        parts = strings_in(cond.get("conditions")) + strings_in(cond.get("keywords")) + titles
-        parts += _mesh_terms(study, "conditionBrowseModule")
+        parts = [*study.conditions, *study.keywords, *titles, *study.condition_mesh]
     elif area == "intr":
-        for item in dig(ps, "armsInterventionsModule", "interventions") or []:
-            if isinstance(item, Mapping):
-                parts += strings_in(item.get("name")) + strings_in(item.get("otherNames"))
-        parts += _mesh_terms(study, "interventionBrowseModule")
+        for item in study.interventions:
+            parts += [item.name, *item.other_names] if item.name else list(item.other_names)
+        parts += study.intervention_mesh
     elif area == "locn":
-        for loc in dig(ps, "contactsLocationsModule", "locations") or []:
-            if isinstance(loc, Mapping):
-                parts += [
-                    str(loc.get(k) or "") for k in ("facility", "city", "state", "zip", "country")
-                ]
+        for site in study.sites:
+            parts += [site.facility, site.city, site.state, site.zip, site.country]
     elif area == "spons":
-        sponsors = ps.get("sponsorCollaboratorsModule") or {}
-        parts = strings_in(dig(sponsors, "leadSponsor", "name"))
-        parts += [
-            c.get("name", "") for c in sponsors.get("collaborators") or [] if isinstance(c, Mapping)
-        ]
+        parts = [*([study.sponsor] if study.sponsor else []), *study.collaborators]
     elif area == "term":
-        parts = list(_all_strings(study))  # values only: key names are not study text
+        parts = [study.text]  # every value of the record: key names are not study text
     return " | ".join(parts).lower()
 
 
@@ -127,14 +89,14 @@ def text_matches(text: str, expression: str) -> bool:
 
 def apply_query(
     frame: pd.DataFrame,
-    raw: Mapping[str, Mapping[str, Any]],
+    records: Mapping[str, Study],
     query: Query,
     *,
     text: bool = True,
 ) -> pd.DataFrame:
     """Keep the rows of a studies frame that the query admits.
 
-    `raw` maps nct_id -> the raw study, for the free-text areas the frame does not carry.
+    `records` maps nct_id -> the study, for the free-text areas the frame does not carry.
     With `text=False` only the structured filters run (status, phase, type, sex, age, date,
     ids): server results already matched the text with the API's own synonyms.
     """
@@ -158,7 +120,7 @@ def apply_query(
         mask &= frame["last_update"].fillna("").map(lambda d: bool(d) and d >= since)
     for area, value in query.text_queries() if text else []:
         mask &= frame["nct_id"].map(
-            lambda nct, a=area, v=value: text_matches(area_text(raw.get(nct, {}), a), v)
+            lambda nct, a=area, v=value: text_matches(area_text(records[nct], a), v)
         )
     return frame.loc[mask.astype(bool)].reset_index(drop=True)
 

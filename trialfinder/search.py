@@ -1,27 +1,40 @@
-"""The search pipeline: fetch, normalise, filter, classify CAR-T, measure distance, sort, limit.
+"""The search pipeline: spec -> source -> records -> classified, filtered, measured, sorted.
 
-This is the library entry point (`trialfinder.search.run_search`); the CLI only parses options
-and renders what comes back.
+This is the library entry point (`trialfinder.search.run_search`); the CLI only maps options
+onto a `SearchSpec` and renders what comes back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from trialfinder import filters
-from trialfinder.errors import InvalidOption
+from trialfinder.ctgov.sources import NO_HOOKS, Hooks, StudySource
+from trialfinder.frames import STUDY_COLUMNS, sites_frame, studies_frame
 from trialfinder.geo.distance import NEAREST_COLUMNS
-from trialfinder.normalize import STUDY_COLUMNS, nct_id_of, sites_frame, studies_frame
-from trialfinder.ctgov.sources import Progress, StudySource
-from trialfinder.text import clean_line
+from trialfinder.records import Study
+from trialfinder.spec import Search, SearchOptions, SearchSpec
 
 if TYPE_CHECKING:
-    from trialfinder.geo.distance import Distance, Place
     from trialfinder.ctgov.query import Query
+
+__all__ = [
+    "SITE_OUTPUT_COLUMNS",
+    "Search",
+    "SearchOptions",
+    "SearchResult",
+    "SearchSpec",
+    "all_columns",
+    "needed_fields",
+    "run_search",
+    "server_query",
+    "site_rows",
+    "study_rows",
+]
 
 # API `fields` (piece names from /studies/metadata) each group of output columns needs.
 BASE_FIELDS: tuple[str, ...] = (
@@ -72,38 +85,13 @@ SITE_OUTPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class SearchOptions:
-    """What the search does beyond the API query: CAR-T intelligence and near-me."""
-
-    car_t: bool = False
-    targets: tuple[str, ...] = ()
-    after_car_t: bool = False
-    prior_car_t: tuple[str, ...] = ()
-    near: Place | None = None
-    radius: Distance | None = None
-    any_site_status: bool = False
-    per_site: bool = False
-    cart_columns: bool = True  # compute the CAR-T columns even when no CAR-T filter is set
-
-    @property
-    def filters_cart(self) -> bool:
-        """Whether a CAR-T filter decides which studies are kept."""
-        return bool(self.car_t or self.targets or self.after_car_t or self.prior_car_t)
-
-    @property
-    def client_side(self) -> bool:
-        """Whether studies are dropped after fetching (so --limit applies afterwards)."""
-        return self.filters_cart or self.near is not None
-
-
 @dataclass
 class SearchResult:
     """What a search found, with the notes the user should read on stderr."""
 
     studies: pd.DataFrame
     sites: pd.DataFrame
-    raw: dict[str, dict[str, Any]]
+    records: list[Study]  # the result's studies, in its order
     source: str
     notes: list[str] = field(default_factory=list)
     total: int | None = None
@@ -117,7 +105,7 @@ class SearchResult:
 
 def needed_fields(options: SearchOptions) -> tuple[str, ...]:
     """The API `fields` the output needs (fewer bytes than whole records)."""
-    if options.cart_columns or options.filters_cart:
+    if options.has_cart_columns:
         return BASE_FIELDS + CART_FIELDS
     return BASE_FIELDS
 
@@ -127,7 +115,7 @@ def server_query(query: Query, options: SearchOptions) -> Query:
     advanced: list[str] = []
     geo_filter: str | None = None
     if options.filters_cart:
-        from trialfinder.cart.stance import server_expression
+        from trialfinder.cart.vocab import server_expression
 
         # Only stances that need a CAR-T sentence in the criteria may narrow the server query
         # to criteria that mention CAR-T; "unmentioned" trials, by definition, do not.
@@ -154,10 +142,11 @@ def server_query(query: Query, options: SearchOptions) -> Query:
     return query.with_extra(advanced=advanced, geo=geo_filter)
 
 
-def _add_cart_columns(frame: pd.DataFrame, raw: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    from trialfinder.cart.stance import CART_COLUMNS, profile_row
+def _add_cart_columns(frame: pd.DataFrame, records: dict[str, Study]) -> pd.DataFrame:
+    from trialfinder.cart.profile import CART_COLUMNS, profile_row
+    from trialfinder.text import clean_line
 
-    rows = [profile_row(raw[nct]) for nct in frame["nct_id"]]
+    rows = [profile_row(records[nct]) for nct in frame["nct_id"]]
     cart = pd.DataFrame(rows, columns=list(CART_COLUMNS), index=frame.index)
     cart["prior_car_t_evidence"] = cart["prior_car_t_evidence"].map(clean_line)
     if not cart.empty:
@@ -190,7 +179,12 @@ def _cart_filter(frame: pd.DataFrame, options: SearchOptions, notes: list[str]) 
 def _near(
     frame: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, notes: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from trialfinder.geo.distance import DEFAULT_RADIUS, nearest_by_study, sites_within, whole_country
+    from trialfinder.geo.distance import (
+        DEFAULT_RADIUS,
+        nearest_by_study,
+        sites_within,
+        whole_country,
+    )
 
     assert options.near is not None
     in_range = sites_within(sites, options.near, options.radius, any_status=options.any_site_status)
@@ -225,9 +219,13 @@ def run_search(
     source: StudySource,
     options: SearchOptions | None = None,
     *,
-    progress: Progress | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> SearchResult:
-    """Run one search end to end and return normalised frames."""
+    """Run one search end to end and return frames with declared columns.
+
+    Build `query` and `options` from a `SearchSpec` with `spec.resolve()`, which validates
+    every option and combination.
+    """
     options = options or SearchOptions()
     sent = server_query(query, options)
     # The API can only sort by dates, numbers and relevance; other orders (and local filters)
@@ -236,19 +234,19 @@ def run_search(
 
     local_order = not SORTS.get(query.sort, "")
     limit = None if options.client_side or local_order else query.limit
-    fetched = source.fetch(sent, needed_fields(options), limit=limit, progress=progress)
-    raw = {nct_id_of(s) or "": s for s in fetched.studies}
+    fetched = source.fetch(sent, needed_fields(options), limit=limit, hooks=hooks)
+    records = {s.nct_id: s for s in fetched.studies}
     notes = list(fetched.notes)
 
     frame = studies_frame(fetched.studies)
     # Saved data gets the whole query locally; server results get its structured part again,
     # which is cheap and covers the API ignoring filters for NCT-id-only queries (pitfall 3).
-    frame = filters.apply_query(frame, raw, query, text=not fetched.server_filtered)
-    if options.cart_columns or options.filters_cart:
-        frame = _add_cart_columns(frame, raw)
+    frame = filters.apply_query(frame, records, query, text=not fetched.server_filtered)
+    if options.has_cart_columns:
+        frame = _add_cart_columns(frame, records)
         frame = _cart_filter(frame, options, notes)
 
-    sites = sites_frame(raw[n] for n in frame["nct_id"])
+    sites = sites_frame(records[n] for n in frame["nct_id"])
     if options.near is not None:
         frame, sites = _near(frame, sites, options, notes)
 
@@ -270,7 +268,13 @@ def run_search(
     if truncated:
         notes.append(f"showing the first {len(frame)} result(s); more match (raise --limit)")
     sites = sites[sites["nct_id"].isin(frame["nct_id"])].reset_index(drop=True)
-    return SearchResult(frame, sites, raw, fetched.description, notes, fetched.total, truncated)
+    kept = [records[n] for n in frame["nct_id"]]
+    return SearchResult(frame, sites, kept, fetched.description, notes, fetched.total, truncated)
+
+
+def study_rows(studies: Sequence[Study]) -> pd.DataFrame:
+    """Studies as one row each with every study and CAR-T column (for `show` as a table)."""
+    return _add_cart_columns(studies_frame(studies), {s.nct_id: s for s in studies})
 
 
 def site_rows(result: SearchResult, *, by_distance: bool = False) -> pd.DataFrame:
@@ -291,61 +295,13 @@ def site_rows(result: SearchResult, *, by_distance: bool = False) -> pd.DataFram
     return merged[list(SITE_OUTPUT_COLUMNS)].reset_index(drop=True)
 
 
-NARROW = 110  # terminal columns below which tables keep only what answers the question
-
-
-def default_columns(
-    options: SearchOptions, fmt: str, available: Sequence[str], width: int | None = None
-) -> list[str]:
-    """The columns shown when --columns is not given.
-
-    In a narrow terminal, a table keeps the columns that answer the user's question (the
-    stance and its sentence; the nearest site and whom to call) rather than squeezing all of
-    them into unreadable slivers.
-    """
-    narrow = width is not None and width < NARROW
-    if options.per_site:
-        if fmt not in ("table", "markdown"):
-            return list(SITE_OUTPUT_COLUMNS)
-        cols = ["nct_id", "facility", "city", "state", "site_status", "contact"]
-        return ["distance_mi", *cols] if options.near is not None else cols
-    if fmt not in ("table", "markdown"):
-        return list(available)
-    cols = ["nct_id", "status", "phases", "title", "conditions"]
-    if options.cart_columns or options.filters_cart:
-        cols += ["car_t", "prior_car_t"]
-    if options.after_car_t or options.prior_car_t:
-        cols = ["nct_id", "prior_car_t", "status", "title", "prior_car_t_evidence"]
-        if narrow:
-            cols = ["nct_id", "prior_car_t", "prior_car_t_evidence"]
-    if options.near is not None:
-        cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact", "title"]
-        if options.cart_columns or options.filters_cart:
-            cols += ["prior_car_t"]
-        if narrow:
-            cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact"]
-    return [c for c in cols if c in available]
-
-
 def all_columns(options: SearchOptions) -> list[str]:
     """Every column a search with these options can output (for --columns validation)."""
     cols = list(STUDY_COLUMNS)
     if options.cart_columns or options.filters_cart:
-        from trialfinder.cart.stance import CART_COLUMNS
+        from trialfinder.cart.profile import CART_COLUMNS
 
         cols += list(CART_COLUMNS)
     if options.near is not None:
         cols += list(GEO_COLUMNS)
-    return cols
-
-
-def parse_columns(text: str | None, available: Sequence[str]) -> list[str] | None:
-    """A comma-separated --columns value -> a list of known column names."""
-    if text is None:
-        return None
-    cols = [c.strip().lower().replace("-", "_") for c in text.split(",") if c.strip()]
-    cols = list(dict.fromkeys(cols))
-    unknown = [c for c in cols if c not in available]
-    if not cols or unknown:
-        raise InvalidOption("--columns", ",".join(unknown) or text, list(available))
     return cols

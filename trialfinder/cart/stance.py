@@ -1,8 +1,8 @@
-"""CAR-T decisions for one study: is it a CAR product trial, and what it says about prior CAR-T.
+"""The prior-CAR-T stance: what a trial's eligibility text says about people who had CAR-T.
 
-`profile_study` reads a raw ClinicalTrials.gov API v2 study object (any module may be missing)
-and returns a `CarTProfile`; `classify_prior_car_t` reads eligibility text alone. The vocabulary
-(products, targets, spellings, drug classes) is data, compiled once by `trialfinder.cart_vocab`.
+`classify_prior_car_t` reads eligibility text alone and returns a `Stance` with the deciding
+sentence verbatim; `trialfinder.cart.profile` puts it in a study's CAR-T profile. The words are
+found by `trialfinder.cart.reading` with the vocabulary of `trialfinder.cart.vocab`.
 
 How the prior-CAR-T stance is decided
 -------------------------------------
@@ -49,55 +49,28 @@ order) carrying the winning verdict.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from trialfinder.cart.vocab import (
-    Mention,
+from trialfinder.cart.reading import (
     Sentence,
-    canonical_target,
     clean_markup,
     criteria_sentences,
     cue,
-    known_targets,
     normalise_mentions,
-    own_car_mentions,
-    parse_targets,
-    server_expression,
-    vocabulary,
 )
-from trialfinder.errors import InvalidOption, SourceError
-from trialfinder.text import strings_in, strip_controls
+from trialfinder.cart.vocab import vocabulary
+from trialfinder.errors import InvalidOption
 
 __all__ = [
-    "CART_COLUMNS",
     "PRIOR_CAR_T_LABELS",
-    "CarTProfile",
+    "UNMENTIONED",
     "Stance",
-    "canonical_target",
     "classify_prior_car_t",
     "describe_stance",
     "evidence_span",
-    "known_targets",
-    "parse_targets",
-    "profile_row",
-    "profile_study",
-    "row_of",
-    "server_expression",
 ]
 
 PRIOR_CAR_T_LABELS = ("required", "allowed", "excluded", "unmentioned")
-CART_COLUMNS = (
-    "car_t",
-    "car_targets",
-    "car_cell_source",
-    "car_cell_type",
-    "therapy_classes",
-    "prior_car_t",
-    "prior_car_t_evidence",
-    "prior_car_t_section",
-)
 _SECTIONS = ("inclusion", "exclusion", "")
 
 
@@ -114,18 +87,6 @@ class Stance:
             raise InvalidOption("prior CAR-T label", self.label, PRIOR_CAR_T_LABELS)
         if self.section not in _SECTIONS:
             raise InvalidOption("criteria section", self.section, ("inclusion", "exclusion", '""'))
-
-
-@dataclass(frozen=True)
-class CarTProfile:
-    """CAR-T facts about one study."""
-
-    car_t: bool
-    car_targets: tuple[str, ...]
-    car_cell_source: str
-    car_cell_type: str
-    therapy_classes: tuple[str, ...]
-    prior_car_t: Stance
 
 
 UNMENTIONED = Stance("unmentioned", "", "")
@@ -330,128 +291,3 @@ _DESCRIPTIONS = {
 def describe_stance(stance: Stance) -> str:
     """One plain-English sentence for patients about the trial's stance on prior CAR-T."""
     return _DESCRIPTIONS[stance.label]
-
-
-# -- the study profile -----------------------------------------------------------------------------
-
-
-def _module(study: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    protocol = study.get("protocolSection")
-    module = protocol.get(name) if isinstance(protocol, Mapping) else None
-    return module if isinstance(module, Mapping) else {}
-
-
-_PRIOR_THERAPY_TAIL = re.compile(
-    r"\b(?:after|following|post|previously|prior|exposed|relaps\w* (?:from|after)|"
-    r"refractory to|failure of|failed)\b",
-    re.IGNORECASE,
-)
-
-# Intervention types a CAR product can be registered under (spec enum InterventionType); a study
-# whose interventions are all of other types (behavioural, device, procedure, ...) gives none.
-_CELL_PRODUCT_TYPES = {"BIOLOGICAL", "GENETIC", "DRUG", "COMBINATION_PRODUCT", "OTHER", None}
-
-
-def profile_study(study: Mapping[str, Any]) -> CarTProfile:
-    """The CAR-T profile of one raw API v2 study object (missing modules are fine)."""
-    if not isinstance(study, Mapping):
-        raise SourceError(f"not a ClinicalTrials.gov study object: {type(study).__name__}")
-    vocab = vocabulary()
-    ident, arms = _module(study, "identificationModule"), _module(study, "armsInterventionsModule")
-    interventions = [i for i in arms.get("interventions") or () if isinstance(i, Mapping)]
-    named = [
-        " ; ".join(strings_in(i.get("name")) + strings_in(i.get("otherNames")))
-        for i in interventions
-    ]
-    named += [
-        n
-        for g in arms.get("armGroups") or ()
-        if isinstance(g, Mapping)
-        for n in strings_in(g.get("interventionNames"))
-    ]
-    titles = [
-        t for k in ("briefTitle", "officialTitle", "acronym") for t in strings_in(ident.get(k))
-    ]
-    weak = strings_in(_module(study, "conditionsModule").get("keywords"))
-    weak += [d for i in interventions for d in strings_in(i.get("description"))]
-
-    tiers: list[list[tuple[str, list[Mention]]]] = []
-    title_not_own = False
-    for texts in (named, titles, weak):
-        tier = []
-        for text in texts:
-            own, other = own_car_mentions(text)
-            title_not_own |= other and texts is titles
-            if own:
-                tier.append((text, own))
-        tiers.append(tier)
-    if title_not_own and not tiers[0]:
-        tiers[2] = []
-    types = {i.get("type") for i in interventions}
-    if interventions and not types & _CELL_PRODUCT_TYPES:
-        tiers[1] = tiers[2] = []  # only behavioural, device, procedure... arms: no CAR product
-    car_bearing = [pair for tier in tiers for pair in tier]
-    car_t = bool(car_bearing)
-
-    targets: list[str] = []
-    source, cell_type = "", ""
-    if car_t:
-        products = [m.product for _, ms in car_bearing for m in ms if m.product]
-        # The most specific tier that names a target decides (intervention names before
-        # titles before descriptions), and only what precedes a prior-therapy phrase counts:
-        # "GPRC5D CAR T cells ... After BCMA Therapy" targets GPRC5D, not BCMA.
-        for tier in tiers:
-            for text, _ in tier:
-                targets += vocab.targets_in(_PRIOR_THERAPY_TAIL.split(text, maxsplit=1)[0])
-            if targets:
-                break
-        targets += [t for p in products for t in p.targets]
-        found: set[str] = set()
-        for tier in tiers:
-            found = set().union(*(vocab.cell_sources_in(t) for t, _ in tier)) if tier else set()
-            if found:
-                break
-        if not found:
-            found = {p.source for p in products if p.source != "unknown"}
-        source = found.pop() if len(found) == 1 else "unknown"
-        cell_type = next((c for t, _ in car_bearing if (c := vocab.cell_type_in(t))), "T")
-
-    classes: list[str] = []
-    if car_t:
-        key = "T allogeneic" if cell_type == "T" and source == "allogeneic" else cell_type
-        classes.append(vocab.car_classes.get(key, "CAR-T"))
-    own_texts = {t for t, _ in tiers[0]}
-    for text in named or titles:
-        if text not in own_texts:
-            classes += vocab.classes_in(text)
-    criteria = _module(study, "eligibilityModule").get("eligibilityCriteria")
-    # Control characters and terminal escapes go first, so the evidence is a verbatim part of
-    # the text as it is shown.
-    prior = classify_prior_car_t(strip_controls(criteria) if isinstance(criteria, str) else None)
-    return CarTProfile(
-        car_t=car_t,
-        car_targets=tuple(dict.fromkeys(targets)),
-        car_cell_source=source,
-        car_cell_type=cell_type,
-        therapy_classes=tuple(dict.fromkeys(classes)),
-        prior_car_t=prior,
-    )
-
-
-def profile_row(study: Mapping[str, Any]) -> dict[str, object]:
-    """The profile as a flat dict keyed by CART_COLUMNS, for building a pandas frame."""
-    return row_of(profile_study(study))
-
-
-def row_of(p: CarTProfile) -> dict[str, object]:
-    """A profile already computed, as a flat dict keyed by CART_COLUMNS."""
-    return {
-        "car_t": p.car_t,
-        "car_targets": p.car_targets,
-        "car_cell_source": p.car_cell_source,
-        "car_cell_type": p.car_cell_type,
-        "therapy_classes": p.therapy_classes,
-        "prior_car_t": p.prior_car_t.label,
-        "prior_car_t_evidence": p.prior_car_t.evidence,
-        "prior_car_t_section": p.prior_car_t.section,
-    }

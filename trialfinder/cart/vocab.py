@@ -1,23 +1,19 @@
-"""CAR-T vocabulary and the text reading built on it: what the words are and where they sit.
+"""The CAR-T vocabulary: products, targets, spellings and drug classes, and the server filter.
 
-The vocabulary (product names, targets, spellings, drug classes, the terms sent to the API)
-is data in data/cart_vocabulary.json, read and compiled once per process. On top of it this
-module reads text: CAR mentions and the cues around them (prior therapy or the study's own
-product), and eligibility text split into sections, items and sentences with their offsets.
-`trialfinder.cart` makes the decisions (CAR-T profile, prior-CAR-T stance) from these.
-
-Recognisers return spans into the text they were given, so evidence can stay verbatim.
+The vocabulary is data in data/cart_vocabulary.json, read and compiled once per process.
+`trialfinder.cart.reading` reads text with it; `trialfinder.cart.stance` and
+`trialfinder.cart.profile` make the decisions. Recognisers return spans into the text they
+were given, so evidence can stay verbatim.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
 from typing import Any
 
 from trialfinder.errors import InvalidOption, TrialfinderError
@@ -25,16 +21,9 @@ from trialfinder.errors import InvalidOption, TrialfinderError
 __all__ = [
     "Mention",
     "Product",
-    "Sentence",
     "Vocabulary",
     "canonical_target",
-    "clean_markup",
-    "criteria_sentences",
-    "cue",
-    "is_own",
     "known_targets",
-    "normalise_mentions",
-    "own_car_mentions",
     "parse_targets",
     "server_expression",
     "vocabulary",
@@ -267,226 +256,6 @@ def parse_targets(values: Sequence[str], option: str = "--target") -> tuple[str,
         if name not in out:
             out.append(name)
     return tuple(out)
-
-
-# -- eligibility text: markup, mentions and the cues around them -----------------------------------
-
-_UNESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
-_WIDE = str.maketrans({"；": ";", "，": ",", "：": ":", "（": "(", "）": ")", "\u00a0": " "})
-_TOKENS = {"car": "zcarz", "modified": "zmodz"}
-_MERGE = re.compile(
-    r"(?:zcarz|zmodz)(?:[- ]+t\b|[- ]+(?:cells?|lymphocytes?)\b|\s*[(\[]\s*(?:zcarz|zmodz)\s*[)\]]"
-    r"|[- ]+(?:(?:cell[- ])?(?:therapy|therapies|immunotherapy|immunotherapies|treatments?"
-    r"|products?))\b)*"
-)
-_PRIOR_CUE = re.compile(
-    r"(?:\bprior(?!\s+to\b)|\bprevious(?:ly)?|\bearlier|\bhistory of|\breceived|\breceipt of"
-    r"|\btreated with|\btreatment with|\bexposed to|\bexposure to|\bafter|\bpost|\bfollowing"
-    r"|\bfail\w*|\bfailure (?:of|to|after|on)|\brefractory to|\bresistant to|\brelaps\w*"
-    r"|\bprogress\w*|\bsince|\bmost recent|\blast|\bhad|\bunderwent|\bundergone|\battempted"
-    r"|\bused)\W*$"
-)
-_OWN_CUE = re.compile(
-    r"(?:\bprior to|\bbefore|\buntil|\btime of|\bend of|\bduring|\bbetween\b.{1,40}\band"
-    r"|\beligib\w*(?: (?:for|to receive|to undergo))?|\bcandidates? for|\bsuitable for|\bfit for"
-    r"|\bindicat\w* for|\breferred for|\bscheduled (?:for|to receive)|\bplann\w* (?:for|to receive)"
-    r"|\breceive|\breceiving|\bundergo|\bundergoing|\bmanufactur\w*(?: of)?|\bgenerat\w*(?: of)?"
-    r"|\bproduction of|\bcollection for"
-    r"|\bagainst|\brisks? of|\bhypersensitivity to|\ballerg\w* to|\bintolerance to"
-    r"|\bcontraindications? (?:to|for)|\btolerate|\breinfusion of"
-    r"|\bbridging\w*(?: to| for| before)?)\W*$"
-)
-_OWN_NEAR = re.compile(r"\b(?:the|this|their|his|her|study)\W*$")
-_OWN_AFTER = re.compile(
-    r"^\W*(?:infusions?\s+)?(?:is|are|will be)\s+(?:administered|given|infused)"
-)
-
-
-def clean_markup(text: str) -> str:
-    """Undo markdown escapes and full-width punctuation (for matching, never for evidence)."""
-    return _UNESCAPE.sub(r"\1", text).translate(_WIDE)
-
-
-def normalise_mentions(text: str) -> str:
-    """Lower-case text with each prior/neutral mention as zcarz/zmodz and own ones as zownz."""
-    mentions = [m for m in vocabulary().mentions(text) if m.kind in _TOKENS]
-    out, pos = [], 0
-    for m in mentions:
-        out += [text[pos : m.start].lower(), _TOKENS[m.kind]]
-        pos = m.end
-    out.append(text[pos:].lower())
-    merged = _MERGE.sub(lambda m: "zcarz" if "zcarz" in m.group() else "zmodz", "".join(out))
-    parts = re.split(r"(zcarz|zmodz)", merged)
-    for i in range(1, len(parts), 2):
-        before = re.split(r"[;:]", parts[i - 1])[-1]
-        if is_own(before, parts[i + 1] if i + 1 < len(parts) else ""):
-            parts[i] = "zownz"
-    return "".join(parts)
-
-
-def cue(before: str) -> str | None:
-    """'prior' or 'own' from the nearest cue in the ten words before a mention, else None."""
-    words = before.split()
-    for k in range(min(len(words), 10) + 1):
-        tail = " ".join(words[: len(words) - k])
-        if _PRIOR_CUE.search(tail):
-            return "prior"
-        if _OWN_CUE.search(tail) or (k <= 1 and _OWN_NEAR.search(tail)):
-            return "own"
-    return None
-
-
-def is_own(before: str, after: str) -> bool:
-    """Whether a mention is the trial's own product (its nearest cue, or 'is administered')."""
-    return bool(_OWN_AFTER.match(after)) or cue(before) == "own"
-
-
-# -- eligibility text: sections, items, sentences --------------------------------------------------
-
-_HEADER = re.compile(
-    r"^(?P<pre>(?:[A-Za-z][\w/&'()-]*\s+){0,4}?)(?P<kind>inclusion|exclusion|ineligibility)"
-    r"(?:\s+(?:criteria|criterion|conditions))?(?:\s*\([^)]*\))?(?:\s+(?:for|in|-|–)\s+[^.:]{1,50})?"
-    r"\s*[:：.]?$",
-    re.IGNORECASE,
-)
-_INLINE_HEADER = re.compile(
-    r"(?<!\w)(?:(?:key|main|general|patient|participant|subject|donor)\s+)?"
-    r"(?P<kind>inclusion|exclusion)\s+criteri(?:a|on)\s*[:：]",
-    re.IGNORECASE,
-)
-_BULLET = re.compile(
-    r"^(?:[-*•·+‣◦▪]|\\\*|\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,5}[.)]|o)\s+"
-)
-_SPLIT = re.compile(
-    r"(?<=[.;!?。])\s+(?=[A-Z0-9\\*(\[])|(?<=[;。])\s*|\s+(?=(?:[ivx]{1,4}|[a-z]|\d{1,2})[.)]\s+[A-Z])"
-)
-_ABBREV = re.compile(
-    r"(?:\be\.g|\bi\.e|\betc|\bvs|\bapprox|\bincl|\bno|\bdr|\bst|\bfig|\bv)\.$", re.I
-)
-_ALT_LEAD = re.compile(
-    r"\b(?:one|any|either) of (?:the following|these)|\bat least one of|\beither\b"
-)
-_TRAILING_OR = re.compile(r"\b(?:or|and/or)\s*[;,.]?\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One sentence of eligibility text: its span, section and the item it belongs to."""
-
-    start: int
-    end: int
-    section: str
-    lead: str  # cleaned, lower-case lead-in line(s) of the item
-    alternative: bool  # the item is one OR'd route among several
-
-
-def _header_kind(line: str) -> str | None:
-    stripped = line.strip().strip("*_#").strip()
-    if not stripped or _BULLET.match(line.strip()) or len(stripped) > 80:
-        return None
-    m = _HEADER.match(stripped)
-    if not m or (not stripped.endswith((":", "：")) and len(stripped.split()) > 6):
-        return None
-    if "donor" in m.group("pre").lower():
-        return "donor"
-    return "exclusion" if m.group("kind").lower() in ("exclusion", "ineligibility") else "inclusion"
-
-
-def criteria_sentences(text: str) -> Iterator[Sentence]:
-    """Sentences of eligibility text with their section, lead-in and OR-alternative flag."""
-    lines: list[tuple[int, int, str | None]] = []  # (start, end, header kind or None)
-    pos = 0
-    for raw in text.splitlines(keepends=True):
-        start, end, pos = pos, pos + len(raw.rstrip("\r\n")), pos + len(raw)
-        kind = _header_kind(text[start:end])
-        if kind:
-            lines.append((start, end, kind))
-            continue
-        cut = start
-        for m in _INLINE_HEADER.finditer(text, start, end):
-            lines.append((cut, m.start(), None))
-            lines.append((m.start(), m.end(), m.group("kind").lower()))
-            cut = m.end()
-        lines.append((cut, end, None))
-    kinds = [k for _, _, k in lines if k]
-    section = "inclusion" if kinds and kinds[0] == "exclusion" else ""
-    stack: list[tuple[int, bool, str]] = []  # (indent, is_bullet, cleaned text) of earlier lines
-    for start, end, kind in lines:
-        if kind:
-            section, stack = kind, []
-            continue
-        raw = text[start:end]
-        body = raw.lstrip(" \t")
-        if not body.strip() or section == "donor":
-            continue
-        indent, bullet = len(raw) - len(body), bool(_BULLET.match(body))
-        leads = [
-            t
-            for i, b, t in reversed(stack)
-            if i < indent or (i == indent and bullet and not b and t.endswith(":"))
-        ]
-        lead = " ".join(leads[:2])
-        previous_or = (
-            bool(stack) and stack[-1][0] == indent and bool(_TRAILING_OR.search(stack[-1][2]))
-        )
-        alternative = bool(_ALT_LEAD.search(lead) or _TRAILING_OR.search(body) or previous_or)
-        stack.append((indent, bullet, clean_markup(body).strip().lower()))
-        yield from _split(text, start + indent, end, section, lead, alternative)
-
-
-def _split(
-    text: str, start: int, end: int, section: str, lead: str, alt: bool
-) -> Iterator[Sentence]:
-    cuts = [start]
-    for m in _SPLIT.finditer(text, start, end):
-        if not _ABBREV.search(text[max(start, m.start() - 8) : m.start()]):
-            cuts.append(m.end())
-    cuts.append(end)
-    for a, b in pairwise(cuts):
-        chunk = text[a:b]
-        while (bullet := _BULLET.match(chunk.lstrip())) is not None:
-            a += len(chunk) - len(chunk.lstrip()) + bullet.end()
-            chunk = text[a:b]
-        a += len(chunk) - len(chunk.lstrip())
-        b -= len(chunk) - len(chunk.rstrip())
-        if a < b:
-            yield Sentence(a, b, section, lead, alt)
-
-
-# -- study strings: is a CAR mention the study's own product? --------------------------------------
-
-_NOT_OWN_BEFORE = re.compile(
-    r"(?:\bafter|\bpost|\bfollowing|\bprior|\bprevious(?:ly)?|\bfail\w*|\bfailure of|\brelaps\w*"
-    r"|\brefractory|\bresistant|\bexposed|\bprogress\w*|\bsince|\breceiving|\breceived|\bundergoing"
-    r"|\btreated with|\bbefore|\beligible for|\bcandidates? for|\bwithin\s+\S+\s+\w+\s+of"
-    r"|\brecover\w* from|\bsurvivors? of)"
-    r"\W+(?:[\w/+-]+\W+){0,3}$",
-    re.IGNORECASE,
-)
-_NOT_OWN_AFTER = re.compile(
-    r"^[\s-]*(?:(?:cells?|therapy|therapies|t-cells?|t)[\s-]+){0,2}(?:failure|failed|relaps\w*"
-    r"|refractory|exposed|pretreated|experienced|associated|related|induced|toxicit\w*|recipients?"
-    r"|cytopeni\w*|crs|icans)\b",
-    re.IGNORECASE,
-)
-
-
-def own_car_mentions(text: str) -> tuple[list[Mention], bool]:
-    """CAR mentions in a title or intervention string that are the study's own product.
-
-    Also says whether any mention was not ('after CAR-T', 'CAR-T-associated CRS').
-    """
-    own, other = [], False
-    for m in vocabulary().mentions(text):
-        if m.kind != "car":
-            continue
-        if _NOT_OWN_BEFORE.search(text[max(0, m.start - 60) : m.start]) or _NOT_OWN_AFTER.match(
-            text[m.end :]
-        ):
-            other = True
-        else:
-            own.append(m)
-    return own, other
 
 
 # -- the API-side filter (Essie) -------------------------------------------------------------------

@@ -1,1 +1,1 @@
-"""The ClinicalTrials.gov API v2: query parameters, settings, pacing, retries, the pager, sources."""
+"""The ClinicalTrials.gov API v2: query, settings, pacing, retries, the pager, and sources."""

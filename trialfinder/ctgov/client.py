@@ -1,83 +1,38 @@
-"""The ClinicalTrials.gov API v2 client: paging, retries with backoff, polite pacing, errors.
+"""The ClinicalTrials.gov API v2 client: the pager, one study by id, and the API's errors.
 
-The only module that imports httpx. Pass an `httpx.Client` to inject a transport in tests.
+It sends each request through the `Pacer` (pacing.py), asks the `RetryPolicy` (retries.py)
+what to do after each failure, and takes everything configurable from `Settings`
+(settings.py). Pass an `httpx.Client` to inject a transport (tests use `httpx.MockTransport`).
 """
 
 from __future__ import annotations
 
-import email.utils
-import os
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from trialfinder import __version__
-from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
+from trialfinder.ctgov.pacing import Pacer
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, check_nct_id
+from trialfinder.ctgov.retries import (
+    Done,
+    FailureKind,
+    GiveUp,
+    HttpStatus,
+    Outcome,
+    RetryHook,
+    RetryPolicy,
+    TransportFailure,
+)
+from trialfinder.ctgov.settings import BASE_URL_ENV, TIMEOUT_ENV, USER_AGENT, Settings
+from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
 from trialfinder.text import clean_line
 
-DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
-BASE_URL_ENV = "TRIALFINDER_API_URL"
-RATE_ENV = "TRIALFINDER_REQUESTS_PER_MINUTE"
-TIMEOUT_ENV = "TRIALFINDER_TIMEOUT"  # seconds per request
-RETRIES_ENV = "TRIALFINDER_RETRIES"  # retries after the first attempt
-BACKOFF_ENV = "TRIALFINDER_BACKOFF"  # first backoff step in seconds; doubles each retry
-DEFAULT_REQUESTS_PER_MINUTE = 50.0
-USER_AGENT = f"trialfinder/{__version__} (clinical trial search command-line tool)"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_TIMEOUT_RETRIES = 2  # read timeouts retried before giving up (each costs a full timeout)
-# A server asking us to wait longer than this is treated as a failure, not slept through.
-MAX_RETRY_AFTER = 300.0
-
-
-def base_url_from_env(explicit: str | None = None) -> str:
-    """The API base URL: an explicit value, else $TRIALFINDER_API_URL, else the live API."""
-    url = explicit or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    problem = f"invalid API URL {url!r} (expected http(s):// and a host, e.g. {DEFAULT_BASE_URL})"
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(problem)
-    try:
-        if not httpx.URL(url).host:
-            raise UsageError(problem)
-    except httpx.InvalidURL:
-        raise UsageError(problem) from None
-    return url.rstrip("/")
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"invalid {name}={raw!r} (expected a number)") from None
-    if value < 0:
-        raise UsageError(f"invalid {name}={raw!r} (expected 0 or more)")
-    return value
-
-
-def rate_from_env(explicit: float | None = None) -> float:
-    """Requests per minute: explicit, else $TRIALFINDER_REQUESTS_PER_MINUTE, else 50."""
-    if explicit is not None:
-        value: float = explicit
-    else:
-        raw = os.environ.get(RATE_ENV)
-        try:
-            value = float(raw) if raw else DEFAULT_REQUESTS_PER_MINUTE
-        except ValueError:
-            raise UsageError(
-                f"invalid {RATE_ENV}={raw!r} (expected a number of requests per minute)"
-            ) from None
-    if value <= 0:
-        raise UsageError(f"invalid request rate {value:g} (expected more than 0 per minute)")
-    return value
+__all__ = ["MAX_PAGE_SIZE", "CtGovClient", "Page", "RetryHook"]
 
 
 @dataclass(frozen=True)
@@ -90,107 +45,56 @@ class Page:
     number: int
 
 
-class Pacer:
-    """At most `per_minute` request starts in any 60 s window, spaced at least 60/rate apart.
-
-    The spacing honours robots.txt's 1-second crawl delay at the default rate (API-NOTES 9);
-    the window makes the limit hold even when a caller sleeps less than asked.
-    """
-
-    def __init__(
-        self,
-        per_minute: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.per_minute = per_minute
-        self.interval = 60.0 / per_minute
-        self._clock = clock
-        self._sleep = sleep
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until another request may start, then record its start."""
-        with self._lock:
-            now = self._clock()
-            delay = 0.0
-            if self._starts:
-                delay = max(delay, self._starts[-1] + self.interval - now)
-            window = int(self.per_minute)
-            while self._starts and self._starts[0] <= now - 60.0:
-                self._starts.popleft()
-            if window >= 1 and len(self._starts) >= window:
-                delay = max(delay, self._starts[-window] + 60.0 - now)
-            if delay > 0:
-                self._sleep(delay)
-            self._starts.append(self._clock())
-
-
-def _retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
-
-
 class CtGovClient:
     """A polite, retrying client for the ClinicalTrials.gov API v2.
 
+    `settings=None` reads them from the environment (`Settings.from_env()`). `sleep` and
+    `clock` (monotonic, for pacing) and `wall_clock` (Unix time, for a Retry-After date) are
+    injectable, and so is `rng`, the source of the backoff jitter.
+
     Example:
-        with CtGovClient() as client:
-            for study in client.iter_studies({"query.cond": "lymphoma"}):
+        with CtGovClient(Settings.from_env()) as client:
+            for page in client.iter_pages({"query.cond": "lymphoma"}):
                 ...
     """
 
     def __init__(
         self,
-        base_url: str | None = None,
+        settings: Settings | None = None,
         *,
         http: httpx.Client | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        backoff: float | None = None,
-        max_backoff: float = 60.0,
-        requests_per_minute: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
-        self.base_url = base_url_from_env(base_url)
-        if timeout is None:
-            timeout = _env_number(TIMEOUT_ENV, 30.0) or 30.0
-        if max_retries is None:
-            max_retries = int(_env_number(RETRIES_ENV, 5))
-        if backoff is None:
-            backoff = _env_number(BACKOFF_ENV, 1.0)
+        self.settings = settings if settings is not None else Settings.from_env()
+        self.base_url = self.settings.base_url
+        timeout = self.settings.timeout
         self._own_http = http is None
         self._http = http or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=True,  # /studies/{id} answers 301 for an alias id
         )
-        self.timeout = timeout
-        self._http.headers["User-Agent"] = USER_AGENT
+        self._http.headers["User-Agent"] = USER_AGENT  # pitfall 9
         self._http.headers["Accept"] = "application/json"
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self._policy = RetryPolicy(
+            retries=self.settings.retries,
+            backoff=self.settings.backoff,
+            max_backoff=self.settings.max_backoff,
+            uniform=rng.uniform if rng is not None else random.uniform,
+        )
+        self._pacer = Pacer(self.settings.requests_per_minute, clock=clock, sleep=sleep)
         self._sleep = sleep
-        self.pacer = Pacer(rate_from_env(requests_per_minute), clock=clock, sleep=sleep)
-        # Called before each retry with (problem, seconds to wait, retry number, retries allowed),
-        # so a terminal can show why nothing is happening; the client itself never prints.
-        self.on_retry: Callable[[str, float, int, int], None] | None = None
+        self._wall_clock = wall_clock
+        self._count_lock = threading.Lock()  # a concurrent pager may share one client
         self.requests_made = 0
         self.bytes_received = 0
+
+    @property
+    def pace(self) -> float:
+        """Seconds between request starts: 60 / requests per minute (pitfall 9)."""
+        return self._pacer.interval
 
     def close(self) -> None:
         """Close the HTTP connection pool if this client created it."""
@@ -205,63 +109,63 @@ class CtGovClient:
 
     # -- one request, with retries -------------------------------------------------------
 
-    def _backoff_delay(self, attempt: int) -> float:
-        # Exponential backoff with "equal jitter": half fixed, half random, so retries from
-        # many clients spread out but never retry immediately.
-        ceiling = float(min(self.max_backoff, self.backoff * (2**attempt)))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-    def _get(self, path: str, params: Mapping[str, str]) -> httpx.Response:
+    def _get(
+        self, path: str, params: Mapping[str, str], on_retry: RetryHook | None = None
+    ) -> httpx.Response:
+        """GET `path`, paced and retried; returns any answer the policy does not retry."""
         url = f"{self.base_url}{path}"
-        last_problem = ""
         timeouts = 0
-        for attempt in range(self.max_retries + 1):
-            self.pacer.wait()
+        attempt = 0
+        while True:
+            self._pacer.wait()
+            response: httpx.Response | None = None
+            outcome: Outcome
             try:
                 response = self._http.get(url, params=dict(params))
-                self.requests_made += 1
-                self.bytes_received += len(response.content)
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 raise UsageError(f"the API URL cannot be used: {exc}") from None
             except httpx.TooManyRedirects:
                 raise ApiError(f"the API at {self.base_url} redirected in a loop") from None
             except httpx.TransportError as exc:
-                last_problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                delay = self._backoff_delay(attempt)
-                if isinstance(exc, httpx.ReadTimeout):
-                    timeouts += 1
-                    if timeouts > MAX_TIMEOUT_RETRIES:
-                        # A server that answers nothing for the whole timeout, again and again,
-                        # is not helped by more of the same: say so instead of waiting minutes.
-                        raise ApiUnavailable(
-                            f"the ClinicalTrials.gov API at {self.base_url} did not answer within "
-                            f"{self.timeout:g} s, {timeouts} times in a row",
-                            hint=f"try again later, or raise {TIMEOUT_ENV}",
-                        ) from None
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                outcome = TransportFailure(_failure_kind(exc), problem)
             else:
-                if response.status_code < 400:
-                    return response
-                if response.status_code not in RETRY_STATUSES:
-                    return response
-                last_problem = f"HTTP {response.status_code}"
-                delay = self._backoff_delay(attempt)
-                asked = _retry_after_seconds(response.headers.get("Retry-After"), time.time())
-                if asked is not None:
-                    if asked > MAX_RETRY_AFTER:
-                        raise ApiError(
-                            f"the API is rate-limiting trialfinder and asked it to wait "
-                            f"{asked:.0f} s ({last_problem}); try again later",
-                        )
-                    delay = asked
-                if attempt == self.max_retries:
-                    raise ApiResponseError(response.status_code, clean_line(response.text), url)
-            if attempt < self.max_retries:
-                if self.on_retry is not None:
-                    self.on_retry(last_problem, delay, attempt + 1, self.max_retries)
-                self._sleep(delay)
-        raise ApiUnavailable(
+                with self._count_lock:
+                    self.requests_made += 1
+                    self.bytes_received += len(response.content)
+                outcome = HttpStatus(response.status_code, response.headers.get("Retry-After"))
+            decision = self._policy.decide(
+                attempt, outcome, now=self._wall_clock(), timeouts=timeouts
+            )
+            if isinstance(decision, Done):
+                assert response is not None  # only an HTTP status can be Done
+                return response
+            if isinstance(decision, GiveUp):
+                raise self._give_up(decision, url, response)
+            if isinstance(outcome, TransportFailure) and outcome.kind == "timeout":
+                timeouts += 1
+            if on_retry is not None:
+                on_retry(decision.problem, decision.delay, decision.number, decision.allowed)
+            self._sleep(decision.delay)
+            attempt += 1
+
+    def _give_up(self, decision: GiveUp, url: str, response: httpx.Response | None) -> ApiError:
+        if decision.reason == "retry_after":
+            return ApiError(
+                f"the API is rate-limiting trialfinder and asked it to wait "
+                f"{decision.asked:.0f} s ({decision.problem}); try again later",
+            )
+        if decision.reason == "timeouts":
+            return ApiUnavailable(
+                f"the ClinicalTrials.gov API at {self.base_url} did not answer within "
+                f"{self.settings.timeout:g} s, {decision.timeouts} times in a row",
+                hint=f"try again later, or raise {TIMEOUT_ENV}",
+            )
+        if response is not None:
+            return ApiResponseError(response.status_code, clean_line(response.text), url)
+        return ApiUnavailable(
             f"could not reach the ClinicalTrials.gov API at {self.base_url} after "
-            f"{self.max_retries + 1} attempts ({last_problem})",
+            f"{decision.attempts} attempts ({decision.problem})",
             hint=f"check your connection, or set {BASE_URL_ENV}; use --source to read saved data",
         )
 
@@ -282,11 +186,13 @@ class CtGovClient:
         *,
         page_size: int = MAX_PAGE_SIZE,
         count_total: bool = True,
+        on_retry: RetryHook | None = None,
     ) -> Iterator[Page]:
         """Yield /studies pages until the API sends no nextPageToken (pitfall 1).
 
         Every page repeats `params` unchanged; only pageToken, pageSize and countTotal vary
         (pitfall 4). A failure on any page raises: a search is never silently short.
+        `on_retry` is called before each retry sleep (see `RetryHook`).
         """
         base = dict(params)
         base.pop("pageToken", None)
@@ -298,11 +204,11 @@ class CtGovClient:
             request = dict(base)
             request["pageSize"] = str(max(1, min(page_size, MAX_PAGE_SIZE)))
             if count_total and number == 1:
-                request["countTotal"] = "true"
+                request["countTotal"] = "true"  # the API sends totalCount on page 1 only
             if token:
                 request["pageToken"] = token
             try:
-                response = self._get("/studies", request)
+                response = self._get("/studies", request, on_retry)
             except ApiError as exc:
                 if number > 1:
                     exc.message = f"failed while fetching page {number}: {exc.message}"
@@ -328,13 +234,15 @@ class CtGovClient:
             seen_tokens.add(next_token)
             token = next_token
 
-    def get_study(self, nct_id: str, fields: Sequence[str] = ()) -> dict[str, Any]:
+    def get_study(
+        self, nct_id: str, fields: Sequence[str] = (), *, on_retry: RetryHook | None = None
+    ) -> dict[str, Any]:
         """One study by NCT id (raises InvalidNctId, StudyNotFound)."""
         nct_id = check_nct_id(nct_id)
         params = {"format": "json"}
         if fields:
             params["fields"] = ",".join(fields)
-        response = self._get(f"/studies/{nct_id}", params)
+        response = self._get(f"/studies/{nct_id}", params, on_retry)
         if response.status_code == 404:
             raise StudyNotFound(f"no study {nct_id} on ClinicalTrials.gov")
         if response.status_code >= 400:
@@ -356,3 +264,13 @@ class CtGovClient:
         error.message = f"{during}: {error.message}"
         error.args = (error.message,)
         return error
+
+
+def _failure_kind(exc: httpx.TransportError) -> FailureKind:
+    # Only a read timeout counts against RetryPolicy.max_timeouts, as before: a connect timeout
+    # fails fast (connect is capped at 10 s) and is a connection problem.
+    if isinstance(exc, httpx.ReadTimeout):
+        return "timeout"
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return "connect"
+    return "other"

@@ -1,4 +1,9 @@
-"""Where studies come from: the live API (filtered by the server) or saved API output on disk."""
+"""Where studies come from: the live API (filtered by the server) or saved API output on disk.
+
+Both return `Study` records, parsed once (`trialfinder.records`). A source takes explicit hooks
+for progress and retries, says how long one request takes at its pace, and is closed by
+whoever opened it; nobody reaches inside it.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from trialfinder.errors import SourceError, StudyNotFound
-from trialfinder.normalize import nct_id_of
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
+from trialfinder.errors import ApiError, RecordError, SourceError, StudyNotFound
+from trialfinder.records import Study, nct_id_of, parse_study
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from trialfinder.ctgov.client import CtGovClient
 
 Progress = Callable[[int, "int | None"], None]
+# (problem, seconds to wait, retry number, retries allowed), called before each retry's wait.
+RetryHook = Callable[[str, float, int, int], None]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a caller wants to hear while a source works; the source itself never prints."""
+
+    progress: Progress | None = None  # (studies so far, total when known)
+    retry: RetryHook | None = None
+
+
+NO_HOOKS = Hooks()
 
 
 @dataclass
 class Fetched:
-    """Raw studies from a source, with what is known about them."""
+    """Studies from a source, with what is known about them."""
 
-    studies: list[dict[str, Any]]
+    studies: list[Study]
     description: str
     server_filtered: bool  # the query's filters were applied by the server
     total: int | None = None  # the server's totalCount, when it sent one
@@ -35,46 +55,86 @@ class StudySource(Protocol):
 
     description: str
 
+    @property
+    def pace(self) -> float:
+        """Seconds one request takes at the source's polite pace (0 for files)."""
+        ...
+
     def fetch(
         self,
         query: Query,
         fields: Sequence[str] = (),
         *,
         limit: int | None = None,
-        progress: Progress | None = None,
+        hooks: Hooks = NO_HOOKS,
     ) -> Fetched:
         """Studies matching the query (servers) or all studies (files; filtered later)."""
         ...
 
-    def get(self, nct_id: str, fields: Sequence[str] = ()) -> dict[str, Any]:
+    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
         """One study by NCT id; raises StudyNotFound."""
         ...
 
+    def close(self) -> None:
+        """Release what the source holds (connections)."""
+        ...
 
-def _dedupe(
-    studies: Iterable[dict[str, Any]], notes: list[str], where: str
-) -> list[dict[str, Any]]:
+
+class _Closing:
+    """Context-manager support for sources."""
+
+    def close(self) -> None:
+        """Nothing to release by default."""
+
+    def __enter__(self: Any) -> Any:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _dedupe(studies: Iterable[Study], notes: list[str], where: str) -> list[Study]:
     seen: set[str] = set()
     out = []
     repeats = 0
     for study in studies:
-        nct = nct_id_of(study) or ""
-        if nct in seen:
+        if study.nct_id in seen:
             repeats += 1
             continue
-        seen.add(nct)
+        seen.add(study.nct_id)
         out.append(study)
     if repeats:
         notes.append(f"{repeats} study record(s) repeated in {where}; each kept once")
     return out
 
 
-class ApiSource:
+def _from_api(raw: Any, where: str) -> Study:
+    try:
+        return parse_study(raw)
+    except RecordError as exc:
+        raise ApiError(f"the API sent a {where} that is {exc}") from None
+
+
+class ApiSource(_Closing):
     """The ClinicalTrials.gov API v2, which applies the query's filters itself."""
 
     def __init__(self, client: CtGovClient) -> None:
-        self.client = client
+        self._client = client
         self.description = f"ClinicalTrials.gov API at {client.base_url}"
+
+    @property
+    def pace(self) -> float:
+        """Seconds between request starts at the client's pace."""
+        return self._client.pace
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self._client.close()
 
     def fetch(
         self,
@@ -82,22 +142,22 @@ class ApiSource:
         fields: Sequence[str] = (),
         *,
         limit: int | None = None,
-        progress: Progress | None = None,
+        hooks: Hooks = NO_HOOKS,
     ) -> Fetched:
         """Page through the whole search (or until `limit` studies have come)."""
         params = query.to_params(fields)
         page_size = min(limit, MAX_PAGE_SIZE) if limit else MAX_PAGE_SIZE
-        studies: list[dict[str, Any]] = []
+        studies: list[Study] = []
         total: int | None = None
         truncated = False
-        if progress:
-            progress(0, None)  # show that work started before the first page arrives
-        for page in self.client.iter_pages(params, page_size=page_size):
+        if hooks.progress:
+            hooks.progress(0, None)  # show that work started before the first page arrives
+        for page in self._client.iter_pages(params, page_size=page_size, on_retry=hooks.retry):
             if page.total is not None:
                 total = page.total
-            studies.extend(page.studies)
-            if progress:
-                progress(len(studies), total)
+            studies.extend(_from_api(s, f"study on page {page.number}") for s in page.studies)
+            if hooks.progress:
+                hooks.progress(len(studies), total)
             if limit is not None and len(studies) >= limit:
                 # A full page carries a token even when nothing follows (pitfall 1): trust
                 # totalCount when the API sent it.
@@ -114,13 +174,14 @@ class ApiSource:
             )
         return Fetched(studies, self.description, True, total, truncated, notes)
 
-    def get(self, nct_id: str, fields: Sequence[str] = ()) -> dict[str, Any]:
+    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
         """One study from /studies/{nctId}."""
-        return self.client.get_study(nct_id, fields)
+        raw = self._client.get_study(nct_id, fields, on_retry=hooks.retry)
+        return _from_api(raw, f"record for {check_nct_id(nct_id)}")
 
 
-def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
-    """Saved API output -> study objects: a /studies page, one study, or a list of studies."""
+def _parsed(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[str, Any], Study]]:
+    """Saved API output -> (raw, Study) pairs: a /studies page, one study, or a list."""
     if isinstance(data, dict) and isinstance(data.get("studies"), list):
         items = data["studies"]
     elif isinstance(data, dict) and "protocolSection" in data:
@@ -132,25 +193,26 @@ def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
             f"{where} is not ClinicalTrials.gov API output "
             "(expected a /studies page, a study object, or a JSON array of studies)"
         )
+    out = []
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict) or not nct_id_of(item):
             raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
-        for section in ("protocolSection", "derivedSection"):
-            modules = item.get(section, {})
-            bad = (
-                [section]
-                if not isinstance(modules, dict)
-                else [f"{section}.{k}" for k, v in modules.items() if not isinstance(v, dict)]
-            )
-            if bad:
-                raise SourceError(
-                    f"{where}: study {nct_id_of(item)} is malformed ({bad[0]} is not an object)"
-                )
-    return list(items)
+        try:
+            out.append((item, parse_study(item, keep_text=keep_text)))
+        except RecordError as exc:
+            raise SourceError(f"{where}: {exc}") from None
+    return out
 
 
-class FileSource:
+def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
+    """Saved API output -> its raw study objects, each checked to be a study record."""
+    return [raw for raw, _ in _parsed(data, where, keep_text=False)]
+
+
+class FileSource(_Closing):
     """Saved API output: a JSON file, or a directory of them; nothing is filtered on read."""
+
+    pace = 0.0
 
     def __init__(self, path: str | Path) -> None:
         if not str(path).strip():
@@ -159,7 +221,7 @@ class FileSource:
         if not self.path.exists():
             raise SourceError(f"--source {self.path}: no such file or directory")
         self.files = self._files()
-        self._studies: list[dict[str, Any]] | None = None
+        self._pairs: list[tuple[dict[str, Any], Study]] | None = None
         self.notes: list[str] = []
         noun = "file" if len(self.files) == 1 else "files"
         self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
@@ -172,10 +234,9 @@ class FileSource:
             raise SourceError(f"--source {self.path}: the directory holds no .json files")
         return files
 
-    def load(self) -> list[dict[str, Any]]:
-        """Every study in the files, each NCT id once (first one wins), in file order."""
-        if self._studies is None:
-            studies: list[dict[str, Any]] = []
+    def _load(self) -> list[tuple[dict[str, Any], Study]]:
+        if self._pairs is None:
+            pairs: list[tuple[dict[str, Any], Study]] = []
             for path in self.files:
                 try:
                     data = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -183,9 +244,19 @@ class FileSource:
                     raise SourceError(f"cannot read {path}: {exc}") from None
                 except json.JSONDecodeError as exc:
                     raise SourceError(f"{path} is not valid JSON: {exc}") from None
-                studies.extend(studies_in_json(data, str(path)))
-            self._studies = _dedupe(studies, self.notes, str(self.path))
-        return self._studies
+                # Saved data is matched locally, free text included: keep every string.
+                pairs.extend(_parsed(data, str(path), keep_text=True))
+            kept = {id(s) for s in _dedupe((s for _, s in pairs), self.notes, str(self.path))}
+            self._pairs = [(raw, s) for raw, s in pairs if id(s) in kept]
+        return self._pairs
+
+    def load(self) -> list[Study]:
+        """Every study in the files, each NCT id once (first one wins), in file order."""
+        return [study for _, study in self._load()]
+
+    def load_raw(self) -> list[dict[str, Any]]:
+        """The raw study objects behind `load()` (for serving them from a test API)."""
+        return [raw for raw, _ in self._load()]
 
     def fetch(
         self,
@@ -193,18 +264,18 @@ class FileSource:
         fields: Sequence[str] = (),
         *,
         limit: int | None = None,
-        progress: Progress | None = None,
+        hooks: Hooks = NO_HOOKS,
     ) -> Fetched:
         """All saved studies; the search pipeline applies the query locally."""
         studies = self.load()
-        if progress:
-            progress(len(studies), len(studies))
+        if hooks.progress:
+            hooks.progress(len(studies), len(studies))
         return Fetched(list(studies), self.description, False, None, False, list(self.notes))
 
-    def get(self, nct_id: str, fields: Sequence[str] = ()) -> dict[str, Any]:
+    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
         """One saved study by NCT id."""
         nct_id = check_nct_id(nct_id)
         for study in self.load():
-            if nct_id_of(study) == nct_id:
+            if study.nct_id == nct_id:
                 return study
         raise StudyNotFound(f"no study {nct_id} in {self.path}")

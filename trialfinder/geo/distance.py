@@ -27,7 +27,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from trialfinder.errors import InvalidOption
-from trialfinder.normalize import SITE_COLUMNS as NORMALIZED_SITE_COLUMNS
+from trialfinder.frames import SITE_COLUMNS as FRAME_SITE_COLUMNS
 from trialfinder.geo.places import (
     EARTH_RADIUS_KM,
     Place,
@@ -50,6 +50,7 @@ __all__ = [
     "Place",
     "geo_filter",
     "haversine_km",
+    "measure",
     "nearest_by_study",
     "parse_radius",
     "place_from_coordinates",
@@ -60,7 +61,7 @@ __all__ = [
 
 KM_PER_MILE = 1.609344  # international mile, exact
 OPEN_SITE_STATUSES = frozenset({"RECRUITING", "NOT_YET_RECRUITING"})
-SITE_COLUMNS = tuple(NORMALIZED_SITE_COLUMNS)  # the sites frame normalize.py builds
+SITE_COLUMNS = tuple(FRAME_SITE_COLUMNS)  # the sites frame trialfinder.frames builds
 NEAREST_COLUMNS = (
     "nct_id",
     "nearest_site",
@@ -160,6 +161,21 @@ def haversine_km(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> ND
     return distances
 
 
+def _site_km(sites: pd.DataFrame, place: Place) -> NDArray[np.float64]:
+    """Each site's distance in km from the place (NaN without usable coordinates)."""
+    lat = pd.to_numeric(sites["lat"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    lon = pd.to_numeric(sites["lon"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    valid = (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
+    return haversine_km(place.lat, place.lon, np.where(valid, lat, np.nan), lon)
+
+
+def measure(sites: pd.DataFrame, place: Place) -> pd.DataFrame:
+    """A copy of a sites frame with `distance_km` and `distance_mi` from the place, filtering
+    nothing (NaN for sites without coordinates); `sites_within` decides what is near."""
+    km = _site_km(sites, place)
+    return sites.assign(distance_km=km, distance_mi=km / KM_PER_MILE)
+
+
 def sites_within(
     sites: pd.DataFrame, place: Place, radius: Distance | None, *, any_status: bool = False
 ) -> pd.DataFrame:
@@ -181,10 +197,7 @@ def sites_within(
     missing = [c for c in SITE_COLUMNS if c not in sites.columns]
     if missing:
         raise ValueError(f"sites frame lacks columns: {', '.join(missing)}")
-    lat = pd.to_numeric(sites["lat"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    lon = pd.to_numeric(sites["lon"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    valid = (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0)
-    km = haversine_km(place.lat, place.lon, np.where(valid, lat, np.nan), lon)
+    km = _site_km(sites, place)
     status_ok = (
         np.ones(len(sites), dtype=bool)
         if any_status

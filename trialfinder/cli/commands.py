@@ -1,0 +1,250 @@
+"""The `search` and `show` commands: options mapped onto the core, results rendered; no logic.
+
+Validation lives in the core (`SearchSpec.resolve`, `check_format`, `check_nct_id`); these
+functions only translate options, call the core, and write what it returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trialfinder.cli.app import app, note, open_source, to_file, width
+from trialfinder.cli.options import (
+    AfterCarTOpt,
+    AgeOpt,
+    AnySiteStatusOpt,
+    ApiUrlOpt,
+    CarTOpt,
+    ColumnsOpt,
+    ConditionOpt,
+    FormatOpt,
+    InterventionOpt,
+    LatOpt,
+    LimitOpt,
+    LocationOpt,
+    LonOpt,
+    NctIdsArg,
+    NearOpt,
+    OutputOpt,
+    PhaseOpt,
+    PriorCarTOpt,
+    RadiusOpt,
+    SexOpt,
+    SitesOpt,
+    SortOpt,
+    SourceOpt,
+    SponsorOpt,
+    StatusOpt,
+    StudyTypeOpt,
+    TargetOpt,
+    TermOpt,
+    UpdatedSinceOpt,
+)
+from trialfinder.output import check_output, write_output
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from trialfinder.records import Study
+    from trialfinder.search import SearchResult
+    from trialfinder.spec import Search
+
+DISCLAIMER = (
+    "\nThis is not medical advice. Data: ClinicalTrials.gov, U.S. National Library of "
+    "Medicine (NLM); NLM does not endorse this tool.\n"
+)
+
+
+@app.command()
+def search(
+    condition: ConditionOpt = None,
+    term: TermOpt = None,
+    intervention: InterventionOpt = None,
+    location: LocationOpt = None,
+    status: StatusOpt = None,
+    phase: PhaseOpt = None,
+    study_type: StudyTypeOpt = None,
+    sponsor: SponsorOpt = None,
+    age: AgeOpt = None,
+    sex: SexOpt = None,
+    updated_since: UpdatedSinceOpt = None,
+    limit: LimitOpt = None,
+    sort: SortOpt = None,
+    car_t: CarTOpt = False,
+    target: TargetOpt = None,
+    after_car_t: AfterCarTOpt = False,
+    prior_car_t: PriorCarTOpt = None,
+    near: NearOpt = None,
+    radius: RadiusOpt = None,
+    lat: LatOpt = None,
+    lon: LonOpt = None,
+    any_site_status: AnySiteStatusOpt = False,
+    sites: SitesOpt = False,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    columns: ColumnsOpt = None,
+    source: SourceOpt = None,
+    api_url: ApiUrlOpt = None,
+) -> None:
+    """Search trials by condition, treatment, status, phase, CAR-T stance and distance.
+
+    Data goes to stdout; where it came from, counts and notes go to stderr.
+
+    Example: trialfinder search -c lymphoma --after-car-t --near "Houston, TX" --radius 200mi
+    """
+    from trialfinder.render.columns import default_columns, parse_columns
+    from trialfinder.render.formats import check_format
+    from trialfinder.search import SITE_OUTPUT_COLUMNS, all_columns, site_rows
+    from trialfinder.spec import SearchSpec
+
+    fmt = check_format(fmt)
+    spec = SearchSpec(
+        condition=condition,
+        term=term,
+        intervention=intervention,
+        location=location,
+        status=tuple(status or ()),
+        phase=tuple(phase or ()),
+        study_type=study_type,
+        sponsor=sponsor,
+        age=age,
+        sex=sex,
+        updated_since=updated_since,
+        limit=limit,
+        sort=sort,
+        car_t=car_t,
+        target=tuple(target or ()),
+        after_car_t=after_car_t,
+        prior_car_t=tuple(prior_car_t or ()),
+        near=near,
+        lat=lat,
+        lon=lon,
+        radius=radius,
+        any_site_status=any_site_status,
+        sites=sites,
+    )
+    plan = spec.resolve()
+    _echo_place(plan)
+    available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(plan.options)
+    chosen = parse_columns(columns, available)
+    check_output(output)
+    result = _run(plan, source, api_url)
+    note(f"Data: {result.source}")
+    by_distance = plan.query.sort == "distance"
+    frame = site_rows(result, by_distance=by_distance) if sites else result.studies
+    cols = chosen or default_columns(
+        plan.options, fmt, list(frame.columns), None if to_file(output) else width()
+    )
+    for line in result.notes:
+        note(f"Note: {line}")
+    _summary(result, sites, len(frame))
+    _emit(frame, cols, fmt, output)
+
+
+def _echo_place(plan: Search) -> None:
+    place = plan.options.near
+    if place is not None:
+        note(f"Near: {place.label} ({place.lat:.4f}, {place.lon:.4f})")
+
+
+def _run(plan: Search, source: str | None, api_url: str | None) -> SearchResult:
+    from trialfinder.cli.progress import ProgressBar
+    from trialfinder.ctgov.sources import Hooks
+    from trialfinder.search import run_search
+
+    data_source = open_source(source, api_url)
+    bar = ProgressBar(seconds_per_page=data_source.pace or 1.2)
+    try:
+        hooks = Hooks(progress=bar, retry=bar.retrying)
+        return run_search(plan.query, data_source, plan.options, hooks=hooks)
+    finally:
+        bar.finish()
+        data_source.close()
+
+
+def _summary(result: SearchResult, per_site: bool, rows: int) -> None:
+    trials = len(result.studies)
+    if trials == 0:
+        note("No trials matched.")
+        return
+    total = ""
+    if result.total is not None and result.total != trials and not result.truncated:
+        total = f"; the API matched {result.total} before trialfinder's own filters"
+    if per_site:
+        note(f"Found {rows} site(s) in {trials} trial(s){total}.")
+    else:
+        note(f"Found {trials} trial(s){total}.")
+
+
+def _emit(frame: pd.DataFrame, cols: list[str], fmt: str, output: Path | None) -> None:
+    from trialfinder.render.formats import FORMATS, render
+
+    into_file = to_file(output)
+    if fmt == "table" and frame.empty and not into_file:
+        return  # nothing to show; a file is still rewritten so it never holds stale results
+    text = render(frame, fmt, cols, width=None if into_file else width())
+    write_output(text, output, bom=FORMATS[fmt].bom_in_files and into_file)
+
+
+@app.command()
+def show(
+    nct_ids: NctIdsArg,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    near: NearOpt = None,
+    radius: RadiusOpt = None,
+    lat: LatOpt = None,
+    lon: LonOpt = None,
+    source: SourceOpt = None,
+    api_url: ApiUrlOpt = None,
+) -> None:
+    """Show trials in full: eligibility (with the prior-CAR-T sentence marked), contacts, sites.
+
+    The table format is readable text (also spelled `text`); json gives the whole record,
+    jsonl one record per line, csv and markdown one row per trial.
+
+    Example: trialfinder show NCT01234567 --near 77030
+    """
+    from trialfinder.ctgov.query import check_nct_id
+    from trialfinder.render.formats import check_format
+    from trialfinder.spec import SearchSpec
+
+    fmt = check_format(fmt)
+    ids = list(dict.fromkeys(check_nct_id(i) for i in nct_ids))
+    check_output(output)
+    where = SearchSpec(near=near, lat=lat, lon=lon, radius=radius)
+    distance = where.distance()
+    place = where.place()
+    if place is not None:
+        note(f"Near: {place.label} ({place.lat:.4f}, {place.lon:.4f})")
+
+    from trialfinder.detail import study_detail
+
+    data_source = open_source(source, api_url)
+    try:
+        studies = [data_source.get(i) for i in ids]
+    finally:
+        data_source.close()
+    note(f"Data: {data_source.description}")
+    details = [study_detail(s, near=place, radius=distance) for s in studies]
+    write_output(_show_text(details, studies, fmt, output), output)
+
+
+def _show_text(
+    details: list[dict[str, object]], studies: list[Study], fmt: str, output: Path | None
+) -> str:
+    from trialfinder.render.formats import render, render_json
+    from trialfinder.render.study import render_study
+
+    if fmt == "table":
+        text_width = min(width(), 120) if output is None else 100
+        return "\n".join(render_study(d, width=text_width) for d in details) + DISCLAIMER
+    if fmt == "json":
+        return render_json(details if len(details) > 1 else details[0])
+    if fmt == "jsonl":
+        return render_json(details, lines=True)
+    from trialfinder.search import study_rows
+
+    frame = study_rows(studies)
+    return render(frame, fmt, list(frame.columns), width=None if to_file(output) else width())

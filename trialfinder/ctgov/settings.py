@@ -1,0 +1,109 @@
+"""The API client's settings: the one place the TRIALFINDER_* API environment variables are read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from trialfinder import __version__
+from trialfinder.errors import UsageError
+
+DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
+BASE_URL_ENV = "TRIALFINDER_API_URL"
+RATE_ENV = "TRIALFINDER_REQUESTS_PER_MINUTE"
+TIMEOUT_ENV = "TRIALFINDER_TIMEOUT"  # seconds per request
+RETRIES_ENV = "TRIALFINDER_RETRIES"  # retries after the first attempt
+BACKOFF_ENV = "TRIALFINDER_BACKOFF"  # first backoff step in seconds; doubles each retry
+DEFAULT_REQUESTS_PER_MINUTE = 50.0  # what projects commonly keep to (pitfall 9)
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 5
+DEFAULT_BACKOFF = 1.0
+# The API publishes no rate limit, so the User-Agent names the tool (pitfall 9).
+USER_AGENT = f"trialfinder/{__version__} (clinical trial search command-line tool)"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the client talks to the API: where, how fast, how patiently.
+
+    Build it with `Settings.from_env()`; a direct construction is checked the same way for the
+    two values every request depends on (the base URL, stripped of a trailing slash, and a
+    request rate above 0).
+    """
+
+    base_url: str
+    requests_per_minute: float
+    timeout: float  # seconds per request (connect: at most 10 s of it)
+    retries: int  # retries after the first attempt
+    backoff: float  # first backoff step in seconds; doubles each retry
+    max_backoff: float = 60.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", _check_base_url(self.base_url))
+        if self.requests_per_minute <= 0:
+            raise UsageError(
+                f"invalid request rate {self.requests_per_minute:g} "
+                "(expected more than 0 per minute)"
+            )
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, base_url: str | None = None
+    ) -> Settings:
+        """Settings from `environ` (default: `os.environ`); an explicit `base_url` wins.
+
+        Unset or empty variables take the defaults: the live API, 50 requests a minute, a 30 s
+        timeout (0 also means 30 s), 5 retries, a 1 s first backoff step. A bad value raises
+        `UsageError` naming the variable and what it expects.
+        """
+        env = os.environ if environ is None else environ
+        # Checked in the order the client always checked them, so that with several bad
+        # values the user sees the same first error as before.
+        url = _check_base_url(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        timeout = _env_number(env, TIMEOUT_ENV, DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
+        retries = int(_env_number(env, RETRIES_ENV, DEFAULT_RETRIES))
+        backoff = _env_number(env, BACKOFF_ENV, DEFAULT_BACKOFF)
+        raw_rate = env.get(RATE_ENV)
+        try:
+            rate = float(raw_rate) if raw_rate else DEFAULT_REQUESTS_PER_MINUTE
+        except ValueError:
+            raise UsageError(
+                f"invalid {RATE_ENV}={raw_rate!r} (expected a number of requests per minute)"
+            ) from None
+        return cls(
+            base_url=url,
+            requests_per_minute=rate,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+        )
+
+
+def _env_number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(f"invalid {name}={raw!r} (expected a number)") from None
+    if value < 0:
+        raise UsageError(f"invalid {name}={raw!r} (expected 0 or more)")
+    return value
+
+
+def _check_base_url(url: str) -> str:
+    # Imported here, not at the top: `--help` must not pay for importing httpx, and a CLI
+    # module may import Settings at its top.
+    import httpx
+
+    problem = f"invalid API URL {url!r} (expected http(s):// and a host, e.g. {DEFAULT_BASE_URL})"
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(problem)
+    try:
+        if not httpx.URL(url).host:
+            raise UsageError(problem)
+    except httpx.InvalidURL:
+        raise UsageError(problem) from None
+    return url.rstrip("/")

@@ -1,0 +1,143 @@
+"""Study records -> pandas frames with declared columns: studies (one row each) and sites.
+
+The columns are declared here once; the README's column tables, the renderer and CSV headers
+follow them. Missing values become None (or NaN for numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from trialfinder.records import Site, Study
+
+# Declared study columns: name -> description (the README's column table comes from here).
+STUDY_COLUMNS: dict[str, str] = {
+    "nct_id": "ClinicalTrials.gov identifier (NCT + 8 digits)",
+    "title": "brief title",
+    "status": "overall recruitment status (API enum, e.g. RECRUITING)",
+    "phases": "phases (EARLY_PHASE1, PHASE1 ... PHASE4, NA); a phase 1/2 study lists two",
+    "conditions": "conditions studied",
+    "interventions": "interventions, as 'TYPE: name'",
+    "sponsor": "lead sponsor",
+    "study_type": "INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS",
+    "start_date": "start date, YYYY-MM or YYYY-MM-DD as registered",
+    "last_update": "date of the last update posted, YYYY-MM-DD",
+    "min_age": "minimum age as registered, e.g. '18 Years' (empty: no minimum)",
+    "max_age": "maximum age as registered (empty: no maximum)",
+    "min_age_years": "minimum age in years (0 when none)",
+    "max_age_years": "maximum age in years (empty when none)",
+    "sex": "ALL, FEMALE or MALE",
+    "enrollment": "planned or actual enrollment",
+    "sites_count": "number of sites listed",
+    "central_contact": "the study's central contact: name; phone; email",
+    "url": "the study's page on ClinicalTrials.gov",
+}
+
+SITE_COLUMNS: dict[str, str] = {
+    "nct_id": "the study's identifier",
+    "facility": "site name",
+    "city": "city",
+    "state": "state or province",
+    "zip": "postal code",
+    "country": "country",
+    "site_status": "the site's own recruitment status (API enum)",
+    "lat": "latitude (empty when the record has no geoPoint)",
+    "lon": "longitude (empty when the record has no geoPoint)",
+    "contact": "the site's first contact: name; phone; email",
+}
+
+
+def intervention_labels(study: Study) -> list[str]:
+    """The study's interventions as 'TYPE: name' (unnamed ones left out)."""
+    return [f"{i.type or 'OTHER'}: {i.name}" for i in study.interventions if i.name]
+
+
+def study_row(study: Study) -> dict[str, Any]:
+    """One study -> a dict with exactly the STUDY_COLUMNS keys."""
+    return {
+        "nct_id": study.nct_id,
+        "title": study.title,
+        "status": study.status,
+        "phases": list(study.phases),
+        "conditions": list(study.conditions),
+        "interventions": intervention_labels(study),
+        "sponsor": study.sponsor,
+        "study_type": study.study_type,
+        "start_date": study.start_date,
+        "last_update": study.last_update,
+        "min_age": study.min_age,
+        "max_age": study.max_age,
+        "min_age_years": study.min_age_years,
+        "max_age_years": study.max_age_years,
+        "sex": study.sex,
+        "enrollment": study.enrollment,
+        "sites_count": len(study.sites),
+        "central_contact": study.central_contact,
+        "url": study.url,
+    }
+
+
+def site_row(nct_id: str, site: Site) -> dict[str, Any]:
+    """One site -> a dict with exactly the SITE_COLUMNS keys."""
+    nan = float("nan")
+    return {
+        "nct_id": nct_id,
+        "facility": site.facility,
+        "city": site.city,
+        "state": site.state,
+        "zip": site.zip,
+        "country": site.country,
+        "site_status": site.status,
+        "lat": nan if site.lat is None else site.lat,
+        "lon": nan if site.lon is None else site.lon,
+        "contact": site.contact,
+    }
+
+
+def studies_frame(studies: Iterable[Study]) -> pd.DataFrame:
+    """Studies -> a frame with the STUDY_COLUMNS, in that order, one row per study."""
+    frame = pd.DataFrame([study_row(s) for s in studies], columns=list(STUDY_COLUMNS))
+    frame["enrollment"] = frame["enrollment"].astype("Int64")
+    frame["sites_count"] = frame["sites_count"].astype("int64")
+    frame["min_age_years"] = frame["min_age_years"].astype("float64")
+    frame["max_age_years"] = frame["max_age_years"].astype("float64")
+    return frame
+
+
+def sites_frame(studies: Iterable[Study]) -> pd.DataFrame:
+    """Studies -> a frame with the SITE_COLUMNS, one row per site, in record order."""
+    rows = [site_row(s.nct_id, site) for s in studies for site in s.sites]
+    frame = pd.DataFrame(rows, columns=list(SITE_COLUMNS))
+    frame["lat"] = frame["lat"].astype("float64")
+    frame["lon"] = frame["lon"].astype("float64")
+    return frame
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def plain(value: Any) -> Any:
+    """A cell -> a JSON-ready Python value (lists stay lists; NaN and NA become None)."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if _is_missing(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar -> Python
+    return value
+
+
+def plain_deep(value: Any) -> Any:
+    """plain() applied through nested dicts and lists."""
+    if isinstance(value, Mapping):
+        return {str(k): plain_deep(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_deep(v) for v in value]
+    return plain(value)

@@ -1,0 +1,359 @@
+"""Raw API v2 study JSON -> frozen `Study` and `Site` records, parsed once, in this one place.
+
+Every other module reads these records, never the raw JSON. Any module of a record may be
+missing (a `fields=` request, or an old record): missing text becomes "" (or None where the
+difference matters), missing lists become (). Text is made safe here, once: short values are
+folded to one line without control characters or terminal escapes, long ones (descriptions,
+eligibility criteria) keep their line breaks. Enum values (status, phase, type, sex) are kept
+as the API sent them, even unknown ones (pitfall 7 in docs/ctgov-api.md covers dates and ages).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from trialfinder.errors import RecordError
+from trialfinder.text import clean_block, clean_line, strip_controls
+
+STUDY_URL = "https://clinicaltrials.gov/study/{}"
+
+_AGE_RE = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.IGNORECASE
+)
+_UNIT_YEARS = {
+    "year": 1.0,
+    "month": 1 / 12,
+    "week": 7 / 365.25,
+    "day": 1 / 365.25,
+    "hour": 1 / (365.25 * 24),
+    "minute": 1 / (365.25 * 24 * 60),
+}
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}){0,2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person or team to call: any part may be empty."""
+
+    name: str = ""
+    phone: str = ""
+    phone_ext: str = ""
+    email: str = ""
+
+    def line(self) -> str:
+        """'name; phone ext N; email' with the empty parts left out."""
+        phone = (
+            f"{self.phone} ext {self.phone_ext}" if self.phone and self.phone_ext else self.phone
+        )
+        return "; ".join(p for p in (self.name, phone, self.email) if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Official:
+    """An overall official of the study (principal investigator, chair, ...)."""
+
+    name: str = ""
+    role: str = ""
+    affiliation: str = ""
+
+    def line(self) -> str:
+        """'name; role; affiliation' with the empty parts left out."""
+        return "; ".join(p for p in (self.name, self.role, self.affiliation) if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """One location of a study, with its own recruitment status (which may be missing)."""
+
+    facility: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    country: str = ""
+    status: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    contacts: tuple[Contact, ...] = ()
+
+    @property
+    def contact(self) -> str:
+        """The site's first contact as one line ("" when none)."""
+        return self.contacts[0].line() if self.contacts else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Intervention:
+    """One intervention: its type (API enum), name, other names and description."""
+
+    type: str | None = None
+    name: str = ""
+    other_names: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """One study as trialfinder reads it: only what the output, filters and classifiers use."""
+
+    nct_id: str
+    brief_title: str = ""
+    official_title: str = ""
+    acronym: str = ""
+    status: str | None = None
+    phases: tuple[str, ...] = ()
+    study_type: str | None = None
+    conditions: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    interventions: tuple[Intervention, ...] = ()
+    arm_intervention_names: tuple[str, ...] = ()
+    sponsor: str | None = None
+    collaborators: tuple[str, ...] = ()
+    start_date: str | None = None
+    last_update: str | None = None
+    min_age: str | None = None
+    max_age: str | None = None
+    sex: str | None = None
+    enrollment: int | None = None
+    central_contacts: tuple[Contact, ...] = ()
+    officials: tuple[Official, ...] = ()
+    sites: tuple[Site, ...] = ()
+    brief_summary: str = ""
+    # Verbatim but for control characters and terminal escapes, so that the classifier's
+    # evidence is a part of the text as it is shown; None when the record has no criteria.
+    eligibility_criteria: str | None = None
+    condition_mesh: tuple[str, ...] = ()
+    intervention_mesh: tuple[str, ...] = ()
+    # Every string value of the raw record, joined: only kept when asked for (saved data
+    # matched locally against query.term); "" otherwise.
+    text: str = ""
+
+    @property
+    def title(self) -> str:
+        """The brief title, else the official title."""
+        return self.brief_title or self.official_title
+
+    @property
+    def url(self) -> str:
+        """The study's page on ClinicalTrials.gov."""
+        return STUDY_URL.format(self.nct_id)
+
+    @property
+    def min_age_years(self) -> float:
+        """The minimum age in years (0 when there is none)."""
+        return parse_age_years(self.min_age) or 0.0
+
+    @property
+    def max_age_years(self) -> float | None:
+        """The maximum age in years (None when there is none)."""
+        return parse_age_years(self.max_age)
+
+    @property
+    def central_contact(self) -> str:
+        """The first central contact as one line ("" when none)."""
+        return self.central_contacts[0].line() if self.central_contacts else ""
+
+
+# -- small parsers ---------------------------------------------------------------------------
+
+
+def parse_age_years(text: str | None) -> float | None:
+    """'18 Years' -> 18.0, '6 Months' -> 0.5; None or unparseable -> None."""
+    if not text:
+        return None
+    match = _AGE_RE.match(str(text))
+    if not match:
+        return None
+    return float(match.group(1)) * _UNIT_YEARS[match.group(2).lower()]
+
+
+def clean_date(text: Any) -> str | None:
+    """Keep YYYY, YYYY-MM or YYYY-MM-DD as sent; anything else is dropped to None."""
+    if not isinstance(text, str):
+        return None
+    text = text.strip()
+    return text if _DATE_RE.match(text) else None
+
+
+def _get(obj: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(obj, Mapping):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in _list(value) if isinstance(v, Mapping)]
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """The strings of a value that may be a string or a list, each folded to one clean line."""
+    if isinstance(value, str):
+        items: list[Any] = [value]
+    elif isinstance(value, list):
+        items = [v for v in value if isinstance(v, str)]
+    else:
+        items = []
+    return tuple(clean_line(v) for v in items)
+
+
+def _enum(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _contact(raw: Mapping[str, Any]) -> Contact:
+    return Contact(
+        name=clean_line(raw.get("name")),
+        phone=clean_line(raw.get("phone")),
+        phone_ext=clean_line(raw.get("phoneExt")),
+        email=clean_line(raw.get("email")),
+    )
+
+
+def _site(raw: Mapping[str, Any]) -> Site:
+    point = raw.get("geoPoint")
+    geo: Mapping[str, Any] = point if isinstance(point, Mapping) else {}
+    return Site(
+        facility=clean_line(raw.get("facility")),
+        city=clean_line(raw.get("city")),
+        state=clean_line(raw.get("state")),
+        zip=clean_line(raw.get("zip")),
+        country=clean_line(raw.get("country")),
+        status=_enum(raw.get("status")),
+        lat=_float(geo.get("lat")),
+        lon=_float(geo.get("lon")),
+        contacts=tuple(_contact(c) for c in _dicts(raw.get("contacts"))),
+    )
+
+
+def _intervention(raw: Mapping[str, Any]) -> Intervention:
+    description = raw.get("description")
+    return Intervention(
+        type=_enum(raw.get("type")),
+        name=clean_line(raw.get("name")) if isinstance(raw.get("name"), str) else "",
+        other_names=_strings(raw.get("otherNames")),
+        description=strip_controls(description) if isinstance(description, str) else "",
+    )
+
+
+def _mesh(derived: Mapping[str, Any], module: str) -> tuple[str, ...]:
+    # Only the study's own MeSH terms and their ancestors: browse leaves include terms the
+    # registry marks as of low relevance, which would make saved-data searches too wide.
+    terms: list[str] = []
+    for key in ("meshes", "ancestors"):
+        for item in _dicts(_get(derived, module, key)):
+            terms += _strings(item.get("term")) + _strings(item.get("name"))
+    return tuple(terms)
+
+
+def _all_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _all_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _all_strings(item)
+
+
+def nct_id_of(raw: Any) -> str | None:
+    """The NCT id of a raw study object, or None when it has none."""
+    value = _get(raw, "protocolSection", "identificationModule", "nctId")
+    return str(value) if value else None
+
+
+def _check_shape(raw: Mapping[str, Any], nct: str) -> None:
+    for section in ("protocolSection", "derivedSection"):
+        modules = raw.get(section, {})
+        if not isinstance(modules, Mapping):
+            raise RecordError(f"study {nct} is malformed ({section} is not an object)")
+        for key, value in modules.items():
+            if not isinstance(value, Mapping):
+                raise RecordError(f"study {nct} is malformed ({section}.{key} is not an object)")
+
+
+def parse_study(raw: Any, *, keep_text: bool = False) -> Study:
+    """One raw API v2 study object -> a `Study` (raises RecordError for a non-study).
+
+    `keep_text` keeps every string of the record in `Study.text`, for matching saved data
+    against free text locally.
+    """
+    if not isinstance(raw, Mapping):
+        raise RecordError(f"not a study object but {type(raw).__name__}")
+    nct = nct_id_of(raw)
+    if not nct:
+        raise RecordError("not a study (it has no nctId)")
+    _check_shape(raw, nct)
+    ps: Mapping[str, Any] = raw.get("protocolSection") or {}
+    ident = ps.get("identificationModule") or {}
+    status = ps.get("statusModule") or {}
+    design = ps.get("designModule") or {}
+    elig = ps.get("eligibilityModule") or {}
+    arms = ps.get("armsInterventionsModule") or {}
+    contacts = ps.get("contactsLocationsModule") or {}
+    sponsors = ps.get("sponsorCollaboratorsModule") or {}
+    conditions = ps.get("conditionsModule") or {}
+    enrollment = _get(design, "enrollmentInfo", "count")
+    criteria = elig.get("eligibilityCriteria")
+    derived: Mapping[str, Any] = raw.get("derivedSection") or {}
+    return Study(
+        nct_id=nct,
+        brief_title=clean_line(ident.get("briefTitle")),
+        official_title=clean_line(ident.get("officialTitle")),
+        acronym=clean_line(ident.get("acronym")),
+        status=_enum(status.get("overallStatus")),
+        phases=tuple(str(p) for p in _list(design.get("phases"))),
+        study_type=_enum(design.get("studyType")),
+        conditions=tuple(clean_line(c) for c in _list(conditions.get("conditions"))),
+        keywords=_strings(conditions.get("keywords")),
+        interventions=tuple(_intervention(i) for i in _dicts(arms.get("interventions"))),
+        arm_intervention_names=tuple(
+            n for g in _dicts(arms.get("armGroups")) for n in _strings(g.get("interventionNames"))
+        ),
+        sponsor=clean_line(_get(sponsors, "leadSponsor", "name")) or None,
+        collaborators=tuple(
+            n for c in _dicts(sponsors.get("collaborators")) for n in _strings(c.get("name"))
+        ),
+        start_date=clean_date(_get(status, "startDateStruct", "date")),
+        last_update=clean_date(_get(status, "lastUpdatePostDateStruct", "date")),
+        min_age=clean_line(elig.get("minimumAge")) or None,
+        max_age=clean_line(elig.get("maximumAge")) or None,
+        sex=_enum(elig.get("sex")),
+        enrollment=int(enrollment)
+        if isinstance(enrollment, (int, float))
+        and not isinstance(enrollment, bool)
+        and math.isfinite(enrollment)
+        else None,
+        central_contacts=tuple(_contact(c) for c in _dicts(contacts.get("centralContacts"))),
+        officials=tuple(
+            Official(
+                clean_line(o.get("name")),
+                clean_line(o.get("role")),
+                clean_line(o.get("affiliation")),
+            )
+            for o in _dicts(contacts.get("overallOfficials"))
+        ),
+        sites=tuple(_site(loc) for loc in _dicts(contacts.get("locations"))),
+        brief_summary=clean_block(_get(ps, "descriptionModule", "briefSummary")),
+        eligibility_criteria=strip_controls(criteria) if isinstance(criteria, str) else None,
+        condition_mesh=_mesh(derived, "conditionBrowseModule"),
+        intervention_mesh=_mesh(derived, "interventionBrowseModule"),
+        text=" | ".join(_all_strings(raw)) if keep_text else "",
+    )

@@ -1,0 +1,58 @@
+"""Cells as text: one line per value, lists joined, formulas neutralised for spreadsheets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from trialfinder.frames import plain
+from trialfinder.text import clean_line
+
+LIST_SEPARATOR = "; "
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def cell_text(value: Any, *, rounded: bool = False) -> str:
+    """A cell -> one line of text (lists joined with '; ', missing as empty).
+
+    Numbers keep their precision (coordinates must stay usable on a map) unless `rounded`,
+    which tables use for distances.
+    """
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(cell_text(v) for v in value if v is not None)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}" if rounded else format(value, ".10g")
+    return clean_line(value)
+
+
+def table_cell(value: Any, column: str) -> str:
+    return cell_text(value, rounded=column.startswith("distance"))
+
+
+def csv_cell(value: Any) -> str:
+    """A cell for CSV: text neutralised against formulas; numbers written as numbers."""
+    value = plain(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return cell_text(value)
+    return neutralise_formula(cell_text(value))
+
+
+def neutralise_formula(text: str) -> str:
+    """Prefix a cell a spreadsheet would run as a formula with an apostrophe."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def json_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts with the given columns, in order; empty text becomes null."""
+    return [
+        {col: (None if (v := plain(row[col])) == "" else v) for col in columns}
+        for row in frame[list(columns)].to_dict(orient="records")
+    ]
