@@ -1,0 +1,360 @@
+"""The HTTP side: `FakeCtGov` (data, faults, life cycle, routing) and its loopback server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+import socket
+import socketserver
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .fields import _FieldIndex, _prune_study
+from .messages import RecordedRequest, _bad, _Fault, _HttpError, _PageFault, _Response
+from .plan import _check_known, _check_markup, _parse_fields, _plan, _unique_params
+from .search import _filtered, _sorted
+from .spec import _METADATA_PARAMS, API_PREFIX, API_VERSION, STUDY_PARAMS
+from .studies import _nct_of, normalize_nct_id
+from .tokens import _make_token
+
+
+class _Server(ThreadingHTTPServer):
+    # Join handler threads on close (ThreadingHTTPServer makes them daemons and forgets them),
+    # so nothing outlives stop(); stop() unblocks idle keep-alive connections first.
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(self, fake: FakeCtGov) -> None:
+        self.fake = fake
+        self.open_sockets: set[socket.socket] = set()
+        self.open_lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn, a reverse DNS lookup: skip it.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = "127.0.0.1"
+        self.server_port = int(self.server_address[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.open_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.open_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+    def close_open_connections(self) -> None:
+        with self.open_lock:
+            sockets = list(self.open_sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # the client went away (timeouts, dropped connections)
+        self.fake.errors.append(traceback.format_exc())
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeCtGov/1.0"
+    sys_version = ""
+    timeout = 30  # a backstop; stop() closes idle connections itself
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client waits for the
+    # delayed ACK (~40 ms) on every request.
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        self.server.fake._serve(self)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class FakeCtGov:
+    """A fake ClinicalTrials.gov API v2 on 127.0.0.1 (see the package docstring).
+
+    Use it as a context manager, or `start()` and `stop()`; `base_url` ends in `/api/v2`.
+    Every request lands in `requests`; an exception inside the fake lands in `errors` (and the
+    request gets a 500), so tests can tell a fake's bug from a client's. Other attributes:
+    `delay` (seconds to wait before each answer), `data_timestamp` (what /version reports),
+    `metadata_source` (the metadata file used, None for the embedded copy) and `studies`.
+    """
+
+    def __init__(
+        self, studies: Sequence[Mapping[str, Any]] = (), *, metadata_path: Path | None = None
+    ) -> None:
+        self._index, self.metadata_source = _FieldIndex.load(metadata_path)
+        self._lock = threading.Lock()
+        self._studies: dict[str, dict[str, Any]] = {}
+        self._aliases: dict[str, str] = {}
+        self._faults: deque[_Fault] = deque()
+        self._page_faults: list[_PageFault] = []
+        self._secret = secrets.token_bytes(32)
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.requests: list[RecordedRequest] = []
+        self.errors: list[str] = []
+        self.delay: float = 0.0
+        self.data_timestamp = "2026-01-02T03:04:05"
+        self.add_studies(studies)
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def add_studies(self, studies: Iterable[Mapping[str, Any]]) -> None:
+        """Add studies (deep copies); a study whose NCT id is already here replaces it in place."""
+        added = [(_nct_of(s), json.loads(json.dumps(s))) for s in studies]
+        with self._lock:
+            for nct, study in added:
+                self._studies[nct] = study
+                aliases = study["protocolSection"]["identificationModule"].get("nctIdAliases", [])
+                for alias in aliases:
+                    normalized = normalize_nct_id(str(alias))
+                    if normalized is not None:
+                        self._aliases[normalized] = nct
+
+    @property
+    def studies(self) -> list[dict[str, Any]]:
+        """The studies served, in the order added."""
+        with self._lock:
+            return list(self._studies.values())
+
+    # -- faults -------------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        """Answer the next `times` requests, whatever they are, with `status` (text/plain).
+
+        `retry_after` becomes the Retry-After header; `body` defaults to the reason phrase.
+        Faults queue in the order they are set, with `drop_next`.
+        """
+        with self._lock:
+            self._faults.extend(_Fault(status, retry_after, body) for _ in range(times))
+
+    def drop_next(self, times: int = 1) -> None:
+        """Close the connection of the next `times` requests without answering."""
+        with self._lock:
+            self._faults.extend(_Fault(None) for _ in range(times))
+
+    def fail_on_page(
+        self,
+        page_number: int,
+        status: int,
+        times: int = 1,
+        *,
+        retry_after: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        """Fail the next `times` valid /studies requests for page `page_number` (1 = first).
+
+        The page number is carried in the page token, so retries of that page fail until
+        `times` is used up, in whichever paging run reaches it first.
+        """
+        if page_number < 1 or times < 1:
+            raise ValueError("page_number and times start at 1")
+        with self._lock:
+            self._page_faults.append(
+                _PageFault(page_number, times, _Fault(status, retry_after, body))
+            )
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT/api/v2`, once started."""
+        if self._server is None:
+            raise RuntimeError("FakeCtGov is not started")
+        return f"http://127.0.0.1:{self._server.server_port}{API_PREFIX}"
+
+    def start(self) -> FakeCtGov:
+        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("FakeCtGov is already started")
+        self._stopping.clear()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},
+            name="FakeCtGov",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close every connection and join every thread; safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()  # wakes handlers sleeping in `delay`
+        server.shutdown()
+        server.close_open_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> FakeCtGov:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def _serve(self, handler: _Handler) -> None:
+        arrival = time.monotonic()
+        split = urllib.parse.urlsplit(handler.path)
+        path = urllib.parse.unquote(split.path)
+        pairs = urllib.parse.parse_qsl(split.query, keep_blank_values=True)
+        record = RecordedRequest(
+            method=handler.command,
+            path=path,
+            params=dict(pairs),
+            headers={name.lower(): value for name, value in handler.headers.items()},
+            time=arrival,
+            query=split.query,
+        )
+        with self._lock:
+            self.requests.append(record)
+            fault = self._faults.popleft() if self._faults else None
+        if self.delay > 0 and self._stopping.wait(self.delay):
+            fault = _Fault(None)  # stopping: do not answer late
+        if fault is not None and fault.status is None:
+            handler.close_connection = True
+            return
+        if fault is not None:
+            response = fault.response()
+        else:
+            try:
+                response = self._route(handler.command, path, pairs, record)
+            except _HttpError as error:
+                response = error.response
+            except Exception:
+                trace = traceback.format_exc()
+                self.errors.append(trace)
+                response = _Response.text(500, "FakeCtGov internal error\n" + trace)
+        if handler.command != "GET":
+            handler.close_connection = True  # the body, if any, was not read
+        record.status = response.status
+        self._send(handler, response)
+
+    @staticmethod
+    def _send(handler: _Handler, response: _Response) -> None:
+        try:
+            handler.send_response(response.status)
+            handler.send_header("Content-Type", response.content_type)
+            handler.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers:
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(response.body)
+            handler.wfile.flush()
+        except OSError:
+            handler.close_connection = True
+
+    def _route(
+        self, method: str, path: str, pairs: list[tuple[str, str]], record: RecordedRequest
+    ) -> _Response:
+        if not path.startswith(API_PREFIX + "/"):
+            raise _HttpError(404, f"Not Found: {path}")
+        rest = path[len(API_PREFIX) :]
+        if method != "GET":
+            return _Response.text(405, "Method Not Allowed", [("Allow", "GET")])
+        params = _unique_params(pairs)
+        if rest == "/version":
+            _check_known(params, frozenset())
+            return _Response.json({"apiVersion": API_VERSION, "dataTimestamp": self.data_timestamp})
+        if rest == "/studies":
+            return self._list_studies(params, record)
+        if rest == "/studies/metadata":
+            _check_known(params, _METADATA_PARAMS)
+            return _Response.json(self._index.tree)
+        if rest in ("/studies/search-areas", "/studies/enums") or rest.startswith("/stats/"):
+            raise _HttpError(501, f"{path} is not implemented by FakeCtGov")
+        match = re.fullmatch(r"/studies/([^/]+)", rest)
+        if match:
+            return self._fetch_study(match.group(1), params, record)
+        raise _HttpError(404, f"Not Found: {path}")
+
+    def _fetch_study(
+        self, raw_id: str, params: dict[str, str], record: RecordedRequest
+    ) -> _Response:
+        _check_known(params, STUDY_PARAMS)
+        fmt = params.get("format", "json")
+        if fmt not in ("csv", "json", "json.zip", "fhir.json", "ris"):
+            raise _bad(f"`format` must be one of csv, json, json.zip, fhir.json, ris: {fmt!r}")
+        if fmt != "json":
+            raise _HttpError(501, f"format {fmt} is not implemented by FakeCtGov")
+        _check_markup(params, record)
+        selection = _parse_fields(self._index, params)
+        nct = normalize_nct_id(raw_id)
+        if nct is None:
+            raise _bad(f"Invalid NCT number `{raw_id}`: expected NCT followed by 8 digits")
+        with self._lock:
+            study = self._studies.get(nct)
+            target = self._aliases.get(nct)
+        if study is None and target is not None and target != nct:
+            query = urllib.parse.urlencode(params)
+            location = f"{API_PREFIX}/studies/{target}" + (f"?{query}" if query else "")
+            return _Response.text(301, f"Moved Permanently: {target}", [("Location", location)])
+        if study is None:
+            raise _HttpError(404, f"Study {nct} not found")
+        return _Response.json(_prune_study(study, selection))
+
+    def _list_studies(self, params: dict[str, str], record: RecordedRequest) -> _Response:
+        plan = _plan(self._index, self._secret, params, record)
+        page_fault = self._take_page_fault(plan.page_index + 1)
+        if page_fault is not None:
+            return page_fault.response()
+        with self._lock:
+            studies = list(self._studies.values())
+        matches = _sorted(_filtered(studies, plan), plan.sort)
+        page = matches[plan.offset : plan.offset + plan.page_size]
+        body: dict[str, Any] = {"studies": [_prune_study(s, plan.selection) for s in page]}
+        if plan.count_total and plan.page_index == 0:
+            body["totalCount"] = len(matches)
+        # Pitfall 1: a full page carries a token even when no study follows it.
+        if len(page) == plan.page_size:
+            body["nextPageToken"] = _make_token(
+                self._secret, plan.signature, plan.offset + len(page), plan.page_index + 1
+            )
+        return _Response.json(body)
+
+    def _take_page_fault(self, page_number: int) -> _Fault | None:
+        with self._lock:
+            for page_fault in self._page_faults:
+                if page_fault.page_number == page_number and page_fault.remaining > 0:
+                    page_fault.remaining -= 1
+                    return page_fault.fault
+        return None
