@@ -43,11 +43,12 @@ from cart_labels import (  # noqa: E402
     Case,
     criteria_of,
     load_records,
+    profile_study,
     real_prior_cases,
     score,
 )
 
-from trialfinder.cart.stance import classify_prior_car_t, profile_study  # noqa: E402
+from trialfinder.cart.stance import classify_prior_car_t  # noqa: E402
 
 
 def prior_report(title: str, cases: Sequence[Case], misses: list[str]) -> None:

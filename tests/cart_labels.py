@@ -22,7 +22,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trialfinder.cart.profile import CarTProfile
+    from trialfinder.records import Study
 
 RECORDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "ctgov" / "records"
 LABELS = ("required", "allowed", "excluded", "unmentioned")
@@ -517,3 +521,22 @@ class Scores:
 def score(pairs: Sequence[tuple[str, str]], labels: tuple[str, ...] = LABELS) -> Scores:
     """Scores for (expected, got) pairs."""
     return Scores(Counter(pairs), labels)
+
+
+def record(raw: Mapping[str, Any]) -> Study:
+    """A raw study object as a parsed record (every string kept); cases without an NCT id get
+    a placeholder one."""
+    from trialfinder.records import parse_study
+
+    ps = dict(raw.get("protocolSection") or {})
+    ident = {"nctId": "NCT00000000", **(ps.get("identificationModule") or {})}
+    return parse_study(
+        {**raw, "protocolSection": {**ps, "identificationModule": ident}}, keep_text=True
+    )
+
+
+def profile_study(raw: Mapping[str, Any]) -> CarTProfile:
+    """The CAR-T profile of a raw study object."""
+    from trialfinder.cart.profile import profile_study as profile_record
+
+    return profile_record(record(raw))

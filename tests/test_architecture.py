@@ -1,4 +1,9 @@
-"""The layout's boundaries hold: one-way imports, one library per module, help for every command."""
+"""The layout's boundaries hold: imports run one way, one library per part, help everywhere.
+
+Every form of import counts: `import a.b`, `from a import b`, relative imports at any depth
+(`from . import cli`, `from ..x import y`), imports under `if TYPE_CHECKING:` or inside a
+function, and `importlib.import_module("...")` / `__import__("...")` with a literal name.
+"""
 
 from __future__ import annotations
 
@@ -7,50 +12,259 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "trialfinder"
-# third-party library -> the only module allowed to import it
-OWNERS = {"httpx": {"api"}, "tabulate": {"render"}, "typer": {"cli"}, "click": {"cli"}}
+
+# Lowest first. A module may import modules of a lower layer, and, inside its own layer, only
+# modules of its own subpackage that come before it here. Peers in one layer (the API, CAR-T
+# and geography subpackages) never import each other.
+LAYERS: list[list[str]] = [
+    ["errors", "text"],
+    ["records"],
+    ["frames"],
+    [
+        "ctgov.query",
+        "ctgov.settings",
+        "ctgov.pacing",
+        "ctgov.retries",
+        "ctgov.client",
+        "ctgov.sources",
+        "cart.vocab",
+        "cart.reading",
+        "cart.stance",
+        "cart.profile",
+        "geo.names",
+        "geo.gazetteer",
+        "geo.lookup",
+        "geo.places",
+        "geo.distance",
+    ],
+    ["spec"],
+    ["filters"],
+    ["search"],
+    ["detail"],
+    ["output"],
+    ["watch"],
+    ["render.cells", "render.tables", "render.formats", "render.columns", "render.study"],
+    ["cli.options", "cli.progress", "cli.app", "cli.commands"],
+]
+# third-party library -> the parts allowed to import it
+OWNERS = {
+    "httpx": ("ctgov.",),
+    "tabulate": ("render.tables",),
+    "typer": ("cli.",),
+    "click": ("cli.",),
+    "sqlite3": ("geo.", "watch."),
+}
+MAX_LINES = 420
+IMPORTERS = ("import_module", "__import__")
 
 
-def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def module_name(path: Path) -> str:
+    """'trialfinder/geo/places.py' -> 'geo.places'; a package's __init__ -> the package."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports_in(source: str, module: str, *, is_package: bool = False) -> set[str]:
+    """Every module name the source imports, absolute ('trialfinder.x.y', 'httpx', ...)."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                names.add("trialfinder." + (node.module or ""))
-            elif node.module:
-                names.add(node.module)
+                base = ["trialfinder", *package][: len(package) + 2 - node.level]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            names.add(prefix)
+            # `from pkg import name` may import the module pkg.name
+            names.update(f"{prefix}.{alias.name}" for alias in node.names)
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and (
+                (
+                    isinstance(node.func, ast.Name)
+                    and node.func.id in ("import_module", "__import__")
+                )
+                or (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
+            )
+        ):
+            target = node.args[0].value
+            if target.startswith("."):
+                target = (
+                    "trialfinder." + ".".join(package) + target
+                    if package
+                    else "trialfinder" + target
+                )
+            names.add(target)
     return names
 
 
-def modules() -> dict[str, set[str]]:
-    return {p.stem: imports_of(p) for p in PACKAGE.glob("*.py")}
+def modules() -> dict[str, tuple[Path, set[str]]]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = module_name(path)
+        out[name] = (
+            path,
+            imports_in(
+                path.read_text(encoding="utf-8"), name, is_package=path.name == "__init__.py"
+            ),
+        )
+    return out
 
 
-def test_third_party_libraries_stay_in_their_module() -> None:
-    for module, names in modules().items():
+def ours(names: set[str], known: set[str]) -> set[str]:
+    """The package's own modules among imported names (a name may be a module's attribute)."""
+    found = set()
+    for name in names:
+        if name == "trialfinder" or not name.startswith("trialfinder."):
+            continue
+        short = name.removeprefix("trialfinder.")
+        while short and short not in known:
+            short = short.rpartition(".")[0]
+        if short:
+            found.add(short)
+    return found
+
+
+def rank(module: str) -> tuple[int, str, int]:
+    for layer, members in enumerate(LAYERS):
+        if module in members:
+            package = module.rpartition(".")[0]
+            return layer, package, members.index(module)
+    raise AssertionError(f"{module} is in no layer of LAYERS: place it")
+
+
+def test_every_module_is_placed_in_a_layer() -> None:
+    for name in modules():
+        if name not in ("", "__main__") and not (PACKAGE / name.replace(".", "/")).is_dir():
+            rank(name)
+
+
+def imported_inits(known: set[str]) -> dict[str, set[str]]:
+    """What each package's __init__ imports of ours (importing a package runs its __init__)."""
+    out = {}
+    for name in known:
+        init = PACKAGE / name.replace(".", "/") / "__init__.py"
+        if name and init.is_file():
+            source = init.read_text(encoding="utf-8")
+            out[name] = ours(imports_in(source, name, is_package=True), known) - {name}
+    return out
+
+
+def expand(names: set[str], inits: dict[str, set[str]]) -> set[str]:
+    """Modules, with each package replaced by the modules its __init__ imports."""
+    out: set[str] = set()
+    for name in names:
+        out |= expand(inits[name], inits) if name in inits else {name}
+    return out
+
+
+def violations(imported: dict[str, set[str]], known: set[str]) -> list[str]:
+    """'a imports b' for every import of `imported` that does not point strictly lower."""
+    problems = []
+    for name, names in imported.items():
+        if name in ("", "__main__") or (PACKAGE / name.replace(".", "/")).is_dir():
+            continue  # the lazy public names, the entry point and package docstrings
+        layer, package, position = rank(name)
+        for other in expand(ours(names, known), imported_inits(known)):
+            if other == name:
+                continue
+            o_layer, o_package, o_position = rank(other)
+            lower = o_layer < layer or (
+                o_layer == layer and o_package == package and o_position < position
+            )
+            if not lower:
+                problems.append(f"{name} imports {other}")
+    return problems
+
+
+def test_imports_run_one_way() -> None:
+    mods = modules()
+    assert not violations({n: names for n, (_, names) in mods.items()}, set(mods))
+
+
+def test_subpackage_inits_import_only_their_own_modules() -> None:
+    mods = modules()
+    for name, (path, names) in mods.items():
+        if path.name == "__init__.py" and name:
+            own = {name} | {n for n in mods if n.startswith(name + ".")}
+            assert ours(names, set(mods)) <= own, name
+
+
+def test_third_party_libraries_stay_in_their_part() -> None:
+    for name, (_, names) in modules().items():
         for lib, owners in OWNERS.items():
             if any(n == lib or n.startswith(lib + ".") for n in names):
-                assert module in owners, f"{module}.py imports {lib}"
+                assert name.startswith(owners) or name in [o.rstrip(".") for o in owners], (
+                    f"{name} imports {lib}"
+                )
 
 
-def test_nothing_imports_the_cli() -> None:
-    for module, names in modules().items():
-        if module not in ("cli", "__main__"):
-            assert "trialfinder.cli" not in names, f"{module}.py imports cli"
+def test_nothing_outside_the_cli_imports_it() -> None:
+    mods = modules()
+    for name, (_, names) in mods.items():
+        if name.startswith("cli") or name == "__main__":
+            continue
+        assert not {n for n in ours(names, set(mods)) if n.startswith("cli")}, name
 
 
-def test_errors_imports_nothing_of_ours() -> None:
-    assert not [n for n in modules()["errors"] if n.startswith("trialfinder")]
+def test_the_leaves_import_nothing_of_ours() -> None:
+    mods = modules()
+    assert not ours(mods["errors"][1], set(mods))
+    assert ours(mods["text"][1], set(mods)) <= {"errors"}
+    assert ours(mods["geo.names"][1], set(mods)) <= {"errors"}
 
 
-def test_every_module_starts_with_a_docstring() -> None:
-    for path in PACKAGE.glob("*.py"):
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
-        assert doc, f"{path.name} has no module docstring"
+@pytest.mark.parametrize(
+    ("source", "module", "expected"),
+    [
+        ("from . import cli", "search", "trialfinder.cli"),
+        ("from .. import cli", "render.formats", "trialfinder.cli"),
+        ("from ..cli.app import main", "render.formats", "trialfinder.cli.app"),
+        ("from .app import note", "cli.commands", "trialfinder.cli.app"),
+        ("import trialfinder.cli.app as a", "search", "trialfinder.cli.app"),
+        ("from trialfinder import cli", "search", "trialfinder.cli"),
+        ("if TYPE_CHECKING:\n    from trialfinder.cli import app", "search", "trialfinder.cli"),
+        ("def f():\n    from trialfinder.cli import app", "search", "trialfinder.cli"),
+        ("import_module('trialfinder.cli')", "search", "trialfinder.cli"),
+        ("importlib.import_module('.cli', 'trialfinder')", "search", "trialfinder.cli"),
+        ("__import__('trialfinder.cli')", "search", "trialfinder.cli"),
+    ],
+)
+def test_every_form_of_import_is_seen(source: str, module: str, expected: str) -> None:
+    assert expected in imports_in(source, module)
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("search", "from . import cli"),
+        ("records", "from .search import run_search"),
+        ("cart.vocab", "from trialfinder.cart.stance import Stance"),
+        ("geo.places", "from trialfinder.cart import vocab"),
+        ("render.cells", "from trialfinder.render.study import render_study"),
+    ],
+)
+def test_an_upward_or_sideways_import_fails_the_layer_rule(module: str, source: str) -> None:
+    known = set(modules())
+    assert violations({module: imports_in(source, module)}, known)
+
+
+def test_every_module_starts_with_a_docstring_and_stays_short() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert ast.get_docstring(ast.parse(text)), f"{path.name} has no module docstring"
+        assert len(text.splitlines()) <= MAX_LINES, f"{path} has more than {MAX_LINES} lines"
 
 
 def test_help_does_not_import_pandas_or_httpx() -> None:
@@ -67,7 +281,7 @@ def test_help_does_not_import_pandas_or_httpx() -> None:
 def test_every_command_has_help_text_with_an_example() -> None:
     import typer.main
 
-    from trialfinder.cli.app import app
+    from trialfinder.cli import app
 
     group = typer.main.get_command(app)
     commands = group.commands  # type: ignore[attr-defined]
@@ -85,9 +299,3 @@ def test_public_names_resolve_lazily() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
-
-
-def test_one_way_dependencies_between_place_modules() -> None:
-    mods = modules()
-    assert not [n for n in mods["gazetteer"] if n.startswith("trialfinder")]
-    assert "trialfinder.geo" not in mods["places"] and "trialfinder.search" not in mods["geo"]

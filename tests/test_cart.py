@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -24,28 +24,37 @@ from cart_labels import (
     StudyCase,
     criteria_of,
     load_records,
+    profile_study,
     real_prior_cases,
+    record,
     score,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialfinder.cart.profile import CART_COLUMNS, row_of
 from trialfinder.cart.stance import (
-    CART_COLUMNS,
     PRIOR_CAR_T_LABELS,
     Stance,
-    canonical_target,
     classify_prior_car_t,
     describe_stance,
     evidence_span,
+)
+from trialfinder.cart.vocab import (
+    canonical_target,
     known_targets,
     parse_targets,
-    profile_row,
-    profile_study,
     server_expression,
+    vocabulary,
 )
-from trialfinder.cart.vocab import vocabulary
-from trialfinder.errors import InvalidOption, SourceError
+from trialfinder.errors import InvalidOption, RecordError
+from trialfinder.records import parse_study
+
+
+def profile_row(raw: Mapping[str, Any]) -> dict[str, object]:
+    """The profile of a raw study object as a flat row."""
+    return row_of(profile_study(raw))
+
 
 needs_records = pytest.mark.skipif(
     not RECORDS_DIR.is_dir(),
@@ -258,8 +267,8 @@ def test_missing_modules_and_bad_input() -> None:
     empty = profile_study({})
     assert not empty.car_t and empty.car_cell_source == "" and empty.car_cell_type == ""
     assert empty.prior_car_t == Stance("unmentioned", "", "")
-    with pytest.raises(SourceError):
-        profile_study([])  # type: ignore[arg-type]
+    with pytest.raises(RecordError):
+        parse_study([])
 
 
 def test_prior_car_t_is_read_from_the_eligibility_module() -> None:
@@ -406,7 +415,7 @@ def test_every_car_t_study_case_matches_the_study_widening() -> None:
     missed: list[str] = []
     for study in car_t:
         text = (
-            " ".join(area_text(study, a) for a in ("cond", "intr"))
+            " ".join(area_text(record(study), a) for a in ("cond", "intr"))
             + " "
             + str(study["protocolSection"]["identificationModule"].get("briefTitle", ""))
         )
@@ -430,7 +439,7 @@ def test_real_records_the_classifier_keeps_match_the_server_widening() -> None:
         if decided and not text_matches(criteria_of(study) or "", eligibility):
             missed.append(f"{nct} eligibility")
         if profile.car_t:
-            text = " ".join(area_text(study, a) for a in ("cond", "intr", "term"))
+            text = " ".join(area_text(record(study), a) for a in ("cond", "intr", "term"))
             if not text_matches(text, study_terms):
                 missed.append(f"{nct} car_t")
     assert not missed

@@ -305,7 +305,7 @@ def test_output_file_is_not_touched_when_the_run_fails(tmp_path: Path) -> None:
         (["search", "--source", "/nonexistent/dir"], ["--source", "no such file"]),
         (["show"], ["NCT_ID"]),
         (["show", "12345"], ["NCT followed by 8 digits"]),
-        (["show", "NCT90000101", "-f", "csv"], ["--format", "text", "json"]),
+        (["show", "NCT90000101", "-f", "xml"], ["--format", "table", "json", "csv"]),
         (["frobnicate"], ["frobnicate"]),
         (["search", "--status", ""], ["--status", "recruiting"]),
         (["search", "--phase", " "], ["--phase", "early1"]),
@@ -344,7 +344,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trialfinder import output
+    from trialfinder.cli import progress as output
 
     terminal = _Terminal()
     monkeypatch.setattr(output.sys, "stderr", terminal)
@@ -405,7 +405,7 @@ def test_output_dash_means_stdout() -> None:
 
 
 def test_a_huge_search_is_announced_with_an_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trialfinder import output
+    from trialfinder.cli import progress as output
 
     pipe = io.StringIO()
     monkeypatch.setattr(output.sys, "stderr", pipe)
@@ -476,7 +476,7 @@ def test_malformed_saved_study_is_a_source_error(tmp_path: Path) -> None:
 
 
 def test_retries_are_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trialfinder import output
+    from trialfinder.cli import progress as output
 
     terminal = _Terminal()
     monkeypatch.setattr(output.sys, "stderr", terminal)

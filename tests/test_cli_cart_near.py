@@ -28,7 +28,7 @@ def fixture_json(*argv: str) -> list[dict[str, Any]]:
 def raw_studies() -> dict[str, dict[str, Any]]:
     return {
         s["protocolSection"]["identificationModule"]["nctId"]: s
-        for s in FileSource(FIXTURES).load()
+        for s in FileSource(FIXTURES).load_raw()
     }
 
 

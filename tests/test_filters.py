@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from trialfinder.filters import apply_query, area_text, sort_frame, text_matches
-from trialfinder.normalize import studies_frame
 from trialfinder.ctgov.query import Query
+from trialfinder.filters import apply_query, area_text, sort_frame, text_matches
+from trialfinder.frames import studies_frame
+from trialfinder.records import parse_study
 
 
 def study(nct: str, **kw: Any) -> dict[str, Any]:
@@ -51,9 +52,12 @@ STUDIES = [
 ]
 
 
+RECORDS = [parse_study(s, keep_text=True) for s in STUDIES]
+
+
 def run(**kw: Any) -> list[str]:
-    raw = {s["protocolSection"]["identificationModule"]["nctId"]: s for s in STUDIES}
-    frame = apply_query(studies_frame(STUDIES), raw, Query.build(**kw))
+    by_id = {s.nct_id: s for s in RECORDS}
+    frame = apply_query(studies_frame(RECORDS), by_id, Query.build(**kw))
     return list(frame["nct_id"])
 
 
@@ -100,11 +104,11 @@ def test_text_matches_and_area_text() -> None:
     assert text_matches("relapsed lymphoma", "lymphoma AND relapsed")
     assert not text_matches("relapsed lymphoma", "myeloma")
     assert text_matches("anything", "")
-    assert "glofitamab" in area_text(STUDIES[0], "intr")
-    assert "acme" in area_text(STUDIES[0], "spons")
+    assert "glofitamab" in area_text(RECORDS[0], "intr")
+    assert "acme" in area_text(RECORDS[0], "spons")
 
 
 def test_sort_frame() -> None:
-    frame = studies_frame(STUDIES)
+    frame = studies_frame(RECORDS)
     assert list(sort_frame(frame, "last-update")["nct_id"])[:2] == ["NCT90000001", "NCT90000002"]
     assert list(sort_frame(frame, "nct-id")["nct_id"]) == sorted(frame["nct_id"])

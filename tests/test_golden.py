@@ -81,8 +81,11 @@ def _transcript(argv: list[str], columns: str, tmp_path: Path) -> str:
         result = run(argv, env)
         base = ""
     else:  # a live-API example, against the loopback API holding the sample data
-        with FakeCtGov(FileSource(ROOT / "fixtures").load()) as server:
-            env |= {"TRIALFINDER_API_URL": server.base_url, "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6"}
+        with FakeCtGov(FileSource(ROOT / "fixtures").load_raw()) as server:
+            env |= {
+                "TRIALFINDER_API_URL": server.base_url,
+                "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6",
+            }
             result = run(argv, env)
             base = server.base_url
     parts = [f"exit {result.code}", "--- stdout", result.out, "--- stderr", result.err]

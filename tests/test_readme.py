@@ -62,7 +62,7 @@ def test_every_readme_example_runs(argv: list[str], tmp_path: Path) -> None:
     if "--source" in argv:
         result = run(argv)
     else:  # a live-API example: run it against the loopback API holding the sample data
-        with FakeCtGov(FileSource(ROOT / "fixtures").load()) as server:
+        with FakeCtGov(FileSource(ROOT / "fixtures").load_raw()) as server:
             result = run(
                 argv,
                 {"TRIALFINDER_API_URL": server.base_url, "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6"},

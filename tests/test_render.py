@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from trialfinder.errors import InvalidOption
-from trialfinder.render.formats import FORMATS, check_format, neutralise_formula, render
+from trialfinder.render.cells import neutralise_formula
+from trialfinder.render.formats import FORMATS, check_format, render
 
 
 def frame() -> pd.DataFrame:

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from trialfinder.errors import InvalidNctId, SourceError, StudyNotFound
 from trialfinder.ctgov.query import Query
 from trialfinder.ctgov.sources import FileSource
+from trialfinder.errors import InvalidNctId, SourceError, StudyNotFound
+from trialfinder.records import parse_study
 
 
 def study(nct: str, title: str = "T") -> dict[str, Any]:
@@ -28,11 +29,11 @@ def test_reads_a_page_an_array_a_single_study_and_a_directory(tmp_path: Path) ->
     write(tmp_path / "c_one.json", study("NCT90000004"))
     source = FileSource(tmp_path)
     fetched = source.fetch(Query())
-    ids = [s["protocolSection"]["identificationModule"]["nctId"] for s in fetched.studies]
+    ids = [s.nct_id for s in fetched.studies]
     assert ids == ["NCT90000001", "NCT90000002", "NCT90000003", "NCT90000004"]
     assert not fetched.server_filtered
     assert "not the live API" in source.description and "3 files" in source.description
-    assert FileSource(tmp_path / "c_one.json").fetch(Query()).studies[0] == study("NCT90000004")
+    assert FileSource(tmp_path / "c_one.json").fetch(Query()).studies[0].nct_id == "NCT90000004"
 
 
 def test_a_repeated_study_is_kept_once_with_a_note(tmp_path: Path) -> None:
@@ -40,7 +41,7 @@ def test_a_repeated_study_is_kept_once_with_a_note(tmp_path: Path) -> None:
     write(tmp_path / "b.json", [study("NCT90000001", "second")])
     fetched = FileSource(tmp_path).fetch(Query())
     assert len(fetched.studies) == 1
-    assert fetched.studies[0]["protocolSection"]["identificationModule"]["briefTitle"] == "first"
+    assert fetched.studies[0].brief_title == "first"
     assert any("repeated" in n for n in fetched.notes)
 
 
@@ -68,7 +69,7 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
 
 def test_get_by_id(tmp_path: Path) -> None:
     source = FileSource(write(tmp_path / "a.json", [study("NCT90000001")]))
-    assert source.get("nct90000001") == study("NCT90000001")
+    assert source.get("nct90000001") == parse_study(study("NCT90000001"), keep_text=True)
     with pytest.raises(StudyNotFound, match="NCT90000009"):
         source.get("NCT90000009")
     with pytest.raises(InvalidNctId):

@@ -1,23 +1,24 @@
-"""Normalisation: declared columns, ages and dates, every real record, missing modules."""
+"""Records and frames: parsing once, declared columns, ages and dates, every real record."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 import pytest
 from records import real_studies
 
-from trialfinder.normalize import (
-    SITE_COLUMNS,
-    STUDY_COLUMNS,
-    clean_date,
-    dig,
-    parse_age_years,
-    sites_frame,
-    studies_frame,
-    study_row,
-)
+from trialfinder.errors import RecordError
+from trialfinder.frames import SITE_COLUMNS, STUDY_COLUMNS, sites_frame, studies_frame, study_row
+from trialfinder.records import Contact, Study, clean_date, parse_age_years, parse_study
+
+
+def dig(obj: Any, *path: str) -> Any:
+    for key in path:
+        obj = obj.get(key) if isinstance(obj, Mapping) else None
+    return obj
 
 
 @pytest.mark.parametrize(
@@ -43,7 +44,9 @@ def test_clean_date_keeps_partial_dates() -> None:
 
 
 def test_a_study_with_no_modules_still_gives_a_full_row() -> None:
-    row = study_row({"protocolSection": {"identificationModule": {"nctId": "NCT90000001"}}})
+    row = study_row(
+        parse_study({"protocolSection": {"identificationModule": {"nctId": "NCT90000001"}}})
+    )
     assert list(row) == list(STUDY_COLUMNS)
     assert row["nct_id"] == "NCT90000001" and row["title"] == ""
     assert row["phases"] == [] and row["sites_count"] == 0 and row["min_age_years"] == 0.0
@@ -58,9 +61,10 @@ def test_unknown_enum_values_are_kept() -> None:
             "contactsLocationsModule": {"locations": [{"facility": "X", "status": "NEW_SITE"}]},
         }
     }
-    row = study_row(study)
+    record = parse_study(study)
+    row = study_row(record)
     assert row["status"] == "SOME_FUTURE_STATUS" and row["phases"] == ["PHASE9"]
-    assert sites_frame([study])["site_status"].tolist() == ["NEW_SITE"]
+    assert sites_frame([record])["site_status"].tolist() == ["NEW_SITE"]
 
 
 def test_empty_input_gives_frames_with_declared_columns() -> None:
@@ -85,7 +89,7 @@ def _expected(study: dict[str, Any]) -> dict[str, Any]:
 def test_every_real_record_normalises_with_matching_values() -> None:
     studies = real_studies()
     assert len(studies) >= 385
-    frame = studies_frame(studies)
+    frame = studies_frame(parse_study(s) for s in studies)
     assert list(frame.columns) == list(STUDY_COLUMNS)
     assert len(frame) == len(studies)
     for study, row in zip(studies, frame.to_dict("records"), strict=True):
@@ -106,7 +110,7 @@ def test_every_real_record_normalises_with_matching_values() -> None:
 
 def test_every_real_site_is_a_row_with_coordinates_when_given() -> None:
     studies = real_studies()
-    sites = sites_frame(studies)
+    sites = sites_frame(parse_study(s) for s in studies)
     assert list(sites.columns) == list(SITE_COLUMNS)
     locations = [
         loc
@@ -118,3 +122,49 @@ def test_every_real_site_is_a_row_with_coordinates_when_given() -> None:
     assert int(sites["lat"].notna().sum()) == with_geo
     assert sites["lat"].dropna().between(-90, 90).all()
     assert sites["lon"].dropna().between(-180, 180).all()
+
+
+def test_a_record_is_parsed_once_into_frozen_values() -> None:
+    study = parse_study(
+        {
+            "protocolSection": {
+                "identificationModule": {"nctId": "NCT90000003", "officialTitle": "Official"},
+                "contactsLocationsModule": {
+                    "centralContacts": [{"name": "A\x1b[31m B", "phone": "713", "phoneExt": "9"}],
+                    "locations": [{"city": "Houston", "geoPoint": {"lat": 29.7, "lon": "x"}}],
+                },
+            }
+        }
+    )
+    assert isinstance(study, Study) and study.title == "Official"
+    assert study.central_contact == "A B; 713 ext 9"
+    assert study.sites[0].lat == 29.7 and study.sites[0].lon is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        study.nct_id = "NCT00000000"  # type: ignore[misc]
+    assert Contact(email="x@example.org").line() == "x@example.org"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ([], "not a study object"),
+        ({"protocolSection": {}}, "no nctId"),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT1"}, "statusModule": []}},
+            "protocolSection.statusModule is not an object",
+        ),
+        (
+            {"protocolSection": {"identificationModule": {"nctId": "NCT1"}}, "derivedSection": 3},
+            "derivedSection is not an object",
+        ),
+    ],
+)
+def test_what_is_not_a_study_record_is_refused(raw: Any, words: str) -> None:
+    with pytest.raises(RecordError, match=words):
+        parse_study(raw)
+
+
+def test_free_text_is_kept_only_when_asked_for() -> None:
+    raw = {"protocolSection": {"identificationModule": {"nctId": "NCT1"}, "x": {"y": "zebra"}}}
+    assert parse_study(raw).text == ""
+    assert "zebra" in parse_study(raw, keep_text=True).text
