@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -347,7 +348,7 @@ def test_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) 
     from trialfinder.cli import progress as output
 
     terminal = _Terminal()
-    monkeypatch.setattr(output.sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stderr", terminal)
     bar = output.ProgressBar()
     bar(1000, 2500)
     bar(2500, 2500)
@@ -356,7 +357,7 @@ def test_progress_bar_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) 
     assert "1000/2500" in drawn and "2500/2500" in drawn and drawn.endswith("\r\x1b[K")
 
     pipe = io.StringIO()
-    monkeypatch.setattr(output.sys, "stderr", pipe)
+    monkeypatch.setattr(sys, "stderr", pipe)
     quiet = output.ProgressBar()
     quiet(1000, 2500)
     quiet.finish()
@@ -408,7 +409,7 @@ def test_a_huge_search_is_announced_with_an_estimate(monkeypatch: pytest.MonkeyP
     from trialfinder.cli import progress as output
 
     pipe = io.StringIO()
-    monkeypatch.setattr(output.sys, "stderr", pipe)
+    monkeypatch.setattr(sys, "stderr", pipe)
     bar = output.ProgressBar(seconds_per_page=1.2)
     bar(1000, 60_000)
     bar(2000, 60_000)
@@ -479,10 +480,10 @@ def test_retries_are_shown_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -
     from trialfinder.cli import progress as output
 
     terminal = _Terminal()
-    monkeypatch.setattr(output.sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stderr", terminal)
     output.ProgressBar().retrying("ConnectError", 2.0, 1, 5)
     assert "did not answer (ConnectError); retry 1 of 5 in 2.0 s" in terminal.getvalue()
     pipe = io.StringIO()
-    monkeypatch.setattr(output.sys, "stderr", pipe)
+    monkeypatch.setattr(sys, "stderr", pipe)
     output.ProgressBar().retrying("ConnectError", 2.0, 1, 5)
     assert pipe.getvalue() == ""

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from trialfinder.ctgov.query import (
+    DEFAULT_STATUSES,
+    Query,
+    check_nct_id,
+    parse_phases,
+    parse_statuses,
+)
 from trialfinder.errors import InvalidNctId, InvalidOption
-from trialfinder.ctgov.query import DEFAULT_STATUSES, Query, check_nct_id, parse_phases, parse_statuses
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "ctgov" / "spec" / "ctg-oas-v2.yaml"
 

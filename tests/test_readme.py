@@ -69,3 +69,27 @@ def test_every_readme_example_runs(argv: list[str], tmp_path: Path) -> None:
             )
     assert result.code == 0, (argv, result.err)
     assert "Error" not in result.err
+
+
+def test_every_pitfall_the_code_cites_is_written_in_the_repo() -> None:
+    doc = (ROOT / "docs" / "ctgov-api.md").read_text(encoding="utf-8")
+    written = {int(n) for n in re.findall(r"^\*\*(\d+)\. ", doc, flags=re.MULTILINE)}
+    cited: set[int] = set()
+    for path in [*(ROOT / "trialfinder").rglob("*.py"), *(ROOT / "trialfinder").rglob("*.json")]:
+        text = path.read_text(encoding="utf-8")
+        cited |= {int(n) for n in re.findall(r"[Pp]itfall (\d+)", text)}
+        assert "API-NOTES" not in text, f"{path} cites a file outside the repo"
+    assert cited and cited <= written, sorted(cited - written)
+
+
+def test_the_library_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+    assert blocks
+    with FakeCtGov(FileSource(ROOT / "fixtures").load_raw()) as server:
+        monkeypatch.setenv("TRIALFINDER_API_URL", server.base_url)
+        monkeypatch.setenv("TRIALFINDER_REQUESTS_PER_MINUTE", "1e6")
+        scope: dict[str, object] = {}
+        exec(compile(blocks[0], "README.md", "exec"), scope)
+    result = scope["result"]
+    assert set(result.studies["prior_car_t"]) <= {"required", "allowed"}  # type: ignore[attr-defined]
+    assert len(result.studies) > 0  # type: ignore[attr-defined]

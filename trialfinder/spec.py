@@ -257,6 +257,8 @@ def _typed(value: Any, kind: str, where: str) -> Any:
         return (value,)  # one value where a list is allowed: `status = "recruiting"`
     if not ok:
         raise UsageError(f"{where} must be {_EXPECTED[kind]}, not {value!r}")
+    if kind == "number":
+        return float(value)  # as the command line gives it: 40 and 40.0 are one age
     return tuple(value) if kind == "texts" else value
 
 

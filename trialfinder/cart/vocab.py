@@ -273,7 +273,7 @@ _ELIGIBILITY_AREA = "EligibilityCriteria"
 def _essie_group(terms: Iterable[str]) -> str:
     seen: list[str] = []
     for term in terms:
-        # Quote anything that is not one plain word; hyphens stay as they are (API-NOTES pitfall 5).
+        # Quote anything that is not one plain word; hyphens stay as they are (pitfall 5).
         quoted = term if re.fullmatch(r"[A-Za-z0-9]+", term) else '"' + term.replace('"', "") + '"'
         if quoted.lower() not in (s.lower() for s in seen):
             seen.append(quoted)
