@@ -34,6 +34,7 @@ LAYERS: list[list[str]] = [
         "cart.reading",
         "cart.stance",
         "cart.profile",
+        "geo.sphere",
         "geo.names",
         "geo.gazetteer",
         "geo.lookup",

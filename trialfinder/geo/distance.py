@@ -24,12 +24,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from trialfinder.errors import InvalidOption
 from trialfinder.frames import SITE_COLUMNS as FRAME_SITE_COLUMNS
 from trialfinder.geo.places import (
-    EARTH_RADIUS_KM,
     Place,
     country_key,
     fold_name,
@@ -38,6 +37,7 @@ from trialfinder.geo.places import (
     resolve_place,
     us_state_code,
 )
+from trialfinder.geo.sphere import EARTH_RADIUS_KM, KM_PER_MILE, haversine_km
 
 __all__ = [
     "DEFAULT_RADIUS",
@@ -59,7 +59,6 @@ __all__ = [
     "whole_country",
 ]
 
-KM_PER_MILE = 1.609344  # international mile, exact
 OPEN_SITE_STATUSES = frozenset({"RECRUITING", "NOT_YET_RECRUITING"})
 SITE_COLUMNS = tuple(FRAME_SITE_COLUMNS)  # the sites frame trialfinder.frames builds
 NEAREST_COLUMNS = (
@@ -148,17 +147,6 @@ def whole_country(place: Place, radius: Distance | None) -> str | None:
 
 
 # --------------------------------------------------------------------------- distances
-
-
-def haversine_km(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> NDArray[np.float64]:
-    """Great-circle distances in km from (lat, lon) to each of (lats, lons); NaN in, NaN out."""
-    phi1 = math.radians(lat)
-    phi2 = np.radians(np.asarray(lats, dtype=np.float64))
-    dphi = phi2 - phi1
-    dlam = np.radians(np.asarray(lons, dtype=np.float64)) - math.radians(lon)
-    a = np.sin(dphi / 2.0) ** 2 + math.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2.0) ** 2
-    distances: NDArray[np.float64] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-    return distances
 
 
 def _site_km(sites: pd.DataFrame, place: Place) -> NDArray[np.float64]:

@@ -39,6 +39,7 @@ from trialfinder.geo.names import (
     fold_name,
     us_state_code,
 )
+from trialfinder.geo.sphere import EARTH_RADIUS_KM, haversine_km
 
 __all__ = [
     "EARTH_RADIUS_KM",
@@ -52,7 +53,6 @@ __all__ = [
     "us_state_code",
 ]
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius; distance.py measures distances with it too
 
 # A bare or qualified city name resolves only when one candidate is at least this many times as
 # populous as the next ("Houston": 2.3M vs 6k), so "Portland" (653k vs 67k) stays ambiguous.
@@ -251,22 +251,12 @@ def _distinct(cities: Iterable[City]) -> list[City]:
     kept: list[City] = []
     for city in sorted(cities, key=lambda c: (-c.population, c.gid)):
         near = (
-            k.cc == city.cc and _km(k.lat, k.lon, city.lat, city.lon) <= _SAME_PLACE_KM
+            k.cc == city.cc and haversine_km(k.lat, k.lon, city.lat, city.lon) <= _SAME_PLACE_KM
             for k in kept
         )
         if not any(near):
             kept.append(city)
     return kept
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Scalar haversine, for the few candidates of one name."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((phi2 - phi1) / 2) ** 2
-        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
 def _pick(text: str, found: list[City], gaz: CityIndex, scope_text: str | None) -> Place:
