@@ -55,17 +55,20 @@ def write_output(text: str, output: Path | None, *, bom: bool = False) -> None:
             with open(target, "w", encoding=encoding, newline="") as fh:
                 fh.write(text)
         else:
-            _replace_atomically(target, text, encoding)
+            replace_atomically(target, text, encoding)
     except OSError as exc:
         raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
     sys.stderr.write(f"Wrote {target}\n")
 
 
-def _replace_atomically(target: Path, text: str, encoding: str) -> None:
+def replace_atomically(target: Path, text: str, encoding: str = "utf-8") -> None:
+    """Replace a regular file whole (or not at all), keeping its permissions; synced to disk."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())  # a report is on disk before the baseline moves past it
         if target.exists():
             shutil.copymode(target, tmp)  # keep the permissions the user gave the file
         else:
