@@ -252,6 +252,16 @@ class CtGovClient:
             raise ApiError(f"the API's answer for {nct_id} is not a study object")
         return body
 
+    def version(self, *, on_retry: RetryHook | None = None) -> dict[str, Any]:
+        """/version: the API version and `dataTimestamp`, when the data was last loaded."""
+        response = self._get("/version", {}, on_retry)
+        if response.status_code >= 400:
+            raise self._status_error(response, during="/version")
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise ApiError("the API's /version answer is not an object")
+        return body
+
     def _status_error(self, response: httpx.Response, *, during: str) -> ApiError:
         error = ApiResponseError(
             response.status_code, clean_line(response.text), str(response.request.url)

@@ -136,6 +136,16 @@ class ApiSource(_Closing):
         """Close the client's connections."""
         self._client.close()
 
+    @property
+    def requests_made(self) -> int:
+        """Requests sent so far (for counting what a run cost)."""
+        return self._client.requests_made
+
+    def data_timestamp(self, *, hooks: Hooks = NO_HOOKS) -> str | None:
+        """When the registry's data was last loaded (/version's `dataTimestamp`)."""
+        value = self._client.version(on_retry=hooks.retry).get("dataTimestamp")
+        return str(value) if value else None
+
     def fetch(
         self,
         query: Query,
