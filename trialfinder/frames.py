@@ -44,7 +44,8 @@ SITE_COLUMNS: dict[str, str] = {
     "state": "state or province",
     "zip": "postal code",
     "country": "country",
-    "site_status": "the site's own recruitment status (API enum)",
+    "site_status": "the site's recruitment status (API enum); the trial's when the site has none",
+    "site_status_from": "'site' (its own status) or 'trial' (the site has none: the trial's)",
     "lat": "latitude (empty when the record has no geoPoint)",
     "lon": "longitude (empty when the record has no geoPoint)",
     "contact": "the site's first contact: name; phone; email",
@@ -81,9 +82,17 @@ def study_row(study: Study) -> dict[str, Any]:
     }
 
 
-def site_row(nct_id: str, site: Site) -> dict[str, Any]:
-    """One site -> a dict with exactly the SITE_COLUMNS keys."""
+def site_row(nct_id: str, site: Site, study_status: str | None = None) -> dict[str, Any]:
+    """One site -> a dict with exactly the SITE_COLUMNS keys.
+
+    A site listed without a status of its own (common before a trial opens: most
+    not-yet-recruiting trials list none) takes the trial's status, `study_status`, and
+    `site_status_from` says so ("trial"), so a trial about to open near home is not dropped
+    for a missing field and the user can see where the status came from.
+    """
     nan = float("nan")
+    status = site.status or study_status
+    origin = "site" if site.status else ("trial" if status else None)
     return {
         "nct_id": nct_id,
         "facility": site.facility,
@@ -91,7 +100,8 @@ def site_row(nct_id: str, site: Site) -> dict[str, Any]:
         "state": site.state,
         "zip": site.zip,
         "country": site.country,
-        "site_status": site.status,
+        "site_status": status,
+        "site_status_from": origin,
         "lat": nan if site.lat is None else site.lat,
         "lon": nan if site.lon is None else site.lon,
         "contact": site.contact,
@@ -110,7 +120,7 @@ def studies_frame(studies: Iterable[Study]) -> pd.DataFrame:
 
 def sites_frame(studies: Iterable[Study]) -> pd.DataFrame:
     """Studies -> a frame with the SITE_COLUMNS, one row per site, in record order."""
-    rows = [site_row(s.nct_id, site) for s in studies for site in s.sites]
+    rows = [site_row(s.nct_id, site, s.status) for s in studies for site in s.sites]
     frame = pd.DataFrame(rows, columns=list(SITE_COLUMNS))
     frame["lat"] = frame["lat"].astype("float64")
     frame["lon"] = frame["lon"].astype("float64")

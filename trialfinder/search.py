@@ -76,6 +76,7 @@ SITE_OUTPUT_COLUMNS: tuple[str, ...] = (
     "zip",
     "country",
     "site_status",
+    "site_status_from",
     "lat",
     "lon",
     "distance_mi",
@@ -181,6 +182,7 @@ def _near(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from trialfinder.geo.distance import (
         DEFAULT_RADIUS,
+        STATUS_FROM_TRIAL,
         nearest_by_study,
         sites_within,
         whole_country,
@@ -194,6 +196,12 @@ def _near(
     before = len(frame)
     frame = frame.merge(nearest, on="nct_id", how="inner")
     dropped = before - len(frame)
+    borrowed = int(frame["nearest_site_located_by"].str.endswith(STATUS_FROM_TRIAL).sum())
+    if borrowed:
+        notes.append(
+            f"{borrowed} trial(s) kept on the trial's own status: their nearest site lists no "
+            "status of its own (nearest_site_located_by says 'site status from trial')"
+        )
     if dropped:
         which = (
             "site of any status"

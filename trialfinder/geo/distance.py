@@ -46,6 +46,7 @@ __all__ = [
     "NEAREST_COLUMNS",
     "OPEN_SITE_STATUSES",
     "SITE_COLUMNS",
+    "STATUS_FROM_TRIAL",
     "Distance",
     "Place",
     "geo_filter",
@@ -69,6 +70,8 @@ NEAREST_COLUMNS = (
     "nearest_site_contact",
     "nearest_site_located_by",
 )
+# Appended to `located_by` for a site kept on the trial's status (it lists none of its own).
+STATUS_FROM_TRIAL = "; site status from trial"
 # Float noise only: a site constructed at exactly the radius may compute a few ulps beyond it.
 _BOUNDARY_TOLERANCE_KM = 1e-6
 _RADIUS_CHOICES = "a number with mi or km, e.g. 50mi or 100km"
@@ -180,7 +183,9 @@ def sites_within(
       city and state (US) or city and country match the place, or for a country its country
       ("place match").
 
-    Unless `any_status`, only RECRUITING and NOT_YET_RECRUITING sites are kept.
+    Unless `any_status`, only RECRUITING and NOT_YET_RECRUITING sites are kept. A site without
+    a status of its own carries the trial's (`trialfinder.frames.site_row`); `located_by`
+    then ends in "; site status from trial" so the user sees it.
     """
     missing = [c for c in SITE_COLUMNS if c not in sites.columns]
     if missing:
@@ -213,7 +218,11 @@ def sites_within(
     out = sites.loc[keep].copy()
     out["distance_km"] = km[keep]
     out["distance_mi"] = km[keep] / KM_PER_MILE
-    out["located_by"] = located_by
+    from_trial = (out["site_status_from"] == "trial").to_numpy(dtype=bool)
+    out["located_by"] = [
+        f"{how}{STATUS_FROM_TRIAL}" if borrowed else str(how)
+        for how, borrowed in zip(located_by, from_trial, strict=True)
+    ]
     out = out.sort_values(["nct_id", "distance_km"], na_position="last", kind="stable")
     return out.reset_index(drop=True)
 

@@ -137,6 +137,11 @@ def render_study(detail: Mapping[str, Any], *, width: int = 100) -> str:
         ):
             if col not in frame:
                 frame[col] = None
+        if "site_status_from" in frame:
+            borrowed = frame["site_status_from"] == "trial"
+            frame["site_status"] = frame["site_status"].where(
+                ~borrowed, frame["site_status"].astype(str) + " (from trial)"
+            )
         frame["location"] = [
             ", ".join(p for p in (cell_text(c), cell_text(s) or cell_text(k)) if p)
             for c, s, k in zip(frame["city"], frame["state"], frame["country"], strict=True)
