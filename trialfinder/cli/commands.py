@@ -227,6 +227,10 @@ def show(
     finally:
         data_source.close()
     note(f"Data: {data_source.description}")
+    for asked, study in zip(ids, studies, strict=True):
+        if study.nct_id != asked:
+            note(f"Note: {asked} is an alias; ClinicalTrials.gov now lists it as {study.nct_id}")
+    studies = list({s.nct_id: s for s in studies}.values())
     details = [study_detail(s, near=place, radius=distance) for s in studies]
     write_output(_show_text(details, studies, fmt, output), output)
 

@@ -30,6 +30,7 @@ from trialfinder.ctgov.retries import (
 )
 from trialfinder.ctgov.settings import BASE_URL_ENV, TIMEOUT_ENV, USER_AGENT, Settings
 from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
+from trialfinder.records import describe_raw, nct_id_of
 from trialfinder.text import clean_line
 
 __all__ = ["MAX_PAGE_SIZE", "CtGovClient", "Page", "RetryHook"]
@@ -218,7 +219,10 @@ class CtGovClient:
                 raise self._status_error(response, during=f"page {number}")
             body = self._json(response)
             if not isinstance(body, dict) or not isinstance(body.get("studies"), list):
-                raise ApiError(f"page {number} of the search is not a /studies page")
+                raise ApiError(
+                    f"page {number} of the search is not a /studies page: the API sent "
+                    f"{describe_raw(body)}"
+                )
             next_token = body.get("nextPageToken") or None
             total = body.get("totalCount")
             yield Page(
@@ -237,7 +241,12 @@ class CtGovClient:
     def get_study(
         self, nct_id: str, fields: Sequence[str] = (), *, on_retry: RetryHook | None = None
     ) -> dict[str, Any]:
-        """One study by NCT id (raises InvalidNctId, StudyNotFound)."""
+        """One study by NCT id (raises InvalidNctId, StudyNotFound, ApiError).
+
+        The answer must be a study record with that NCT id, or, after the API's 301 redirect
+        for an alias id, with the id it redirected to; anything else is an ApiError naming
+        what came back.
+        """
         nct_id = check_nct_id(nct_id)
         params = {"format": "json"}
         if fields:
@@ -248,8 +257,15 @@ class CtGovClient:
         if response.status_code >= 400:
             raise self._status_error(response, during=nct_id)
         body = self._json(response)
-        if not isinstance(body, dict):
-            raise ApiError(f"the API's answer for {nct_id} is not a study object")
+        got = nct_id_of(body)
+        if not isinstance(body, dict) or not got:
+            raise ApiError(
+                f"the API's answer for {nct_id} is not a study record: it sent {describe_raw(body)}"
+            )
+        if got.strip().upper() != nct_id and not response.history:
+            # Only a 301 may turn one id into another: the API redirects an alias (an id
+            # merged into another record) to the current one (docs/ctgov-api.md, pitfall 11).
+            raise ApiError(f"asked the API for {nct_id} but it sent study {clean_line(got)[:20]}")
         return body
 
     def version(self, *, on_retry: RetryHook | None = None) -> dict[str, Any]:

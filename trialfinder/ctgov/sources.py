@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
 from trialfinder.errors import ApiError, RecordError, SourceError, StudyNotFound
-from trialfinder.records import Study, nct_id_of, parse_study
+from trialfinder.records import Study, describe_raw, nct_id_of, parse_study
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -117,7 +117,16 @@ def _from_api(raw: Any, where: str) -> Study:
     try:
         return parse_study(raw)
     except RecordError as exc:
-        raise ApiError(f"the API sent a {where} that is {exc}") from None
+        raise ApiError(f"the API sent {where} that is {exc}: {describe_raw(raw)}") from None
+
+
+def count_slack(total: int) -> int:
+    """How many studies fewer than `totalCount` a finished search may bring (pitfall 10).
+
+    The registry is refreshed while a long search pages, so a study may leave the match
+    between pages: up to 1% of the count, and at least 3 studies, is a note; more is an error.
+    """
+    return max(3, total // 100)
 
 
 class ApiSource(_Closing):
@@ -165,7 +174,10 @@ class ApiSource(_Closing):
         for page in self._client.iter_pages(params, page_size=page_size, on_retry=hooks.retry):
             if page.total is not None:
                 total = page.total
-            studies.extend(_from_api(s, f"study on page {page.number}") for s in page.studies)
+            studies.extend(
+                _from_api(s, f"item {i} on page {page.number}")
+                for i, s in enumerate(page.studies, 1)
+            )
             if hooks.progress:
                 hooks.progress(len(studies), total)
             if limit is not None and len(studies) >= limit:
@@ -177,6 +189,12 @@ class ApiSource(_Closing):
                 break
         notes: list[str] = []
         studies = _dedupe(studies, notes, "the API's pages")
+        if not truncated and total is not None and total - len(studies) > count_slack(total):
+            raise ApiError(
+                f"the API counted {total} matching studies but its pages ended after "
+                f"{len(studies)}; the result would be short",
+                hint="try again later; the API may be failing",
+            )
         if not truncated and total is not None and len(studies) != total:
             notes.append(
                 f"the API counted {total} matching studies but sent {len(studies)} "
@@ -185,9 +203,10 @@ class ApiSource(_Closing):
         return Fetched(studies, self.description, True, total, truncated, notes)
 
     def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
-        """One study from /studies/{nctId}."""
+        """One study from /studies/{nctId}; for an alias id, the study it now belongs to
+        (its `nct_id` then differs from the one asked for)."""
         raw = self._client.get_study(nct_id, fields, on_retry=hooks.retry)
-        return _from_api(raw, f"record for {check_nct_id(nct_id)}")
+        return _from_api(raw, f"the record for {check_nct_id(nct_id)}")
 
 
 def _parsed(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[str, Any], Study]]:
