@@ -46,9 +46,25 @@ LAYERS: list[list[str]] = [
     ["search"],
     ["detail"],
     ["output"],
-    ["watch"],
-    ["render.cells", "render.tables", "render.formats", "render.columns", "render.study"],
-    ["cli.options", "cli.progress", "cli.app", "cli.commands"],
+    [
+        "watch.home",
+        "watch.watchfile",
+        "watch.snapshot",
+        "watch.store",
+        "watch.compare",
+        "watch.fetch",
+        "watch.runner",
+    ],
+    [
+        "render.cells",
+        "render.tables",
+        "render.formats",
+        "render.columns",
+        "render.study",
+        "render.changes",
+        "render.report",
+    ],
+    ["cli.options", "cli.progress", "cli.app", "cli.commands", "cli.watch"],
 ]
 # third-party library -> the parts allowed to import it
 OWNERS = {
@@ -57,6 +73,10 @@ OWNERS = {
     "typer": ("cli.",),
     "click": ("cli.",),
     "sqlite3": ("geo.", "watch."),
+    "tomlkit": ("watch.", "cli.watch"),
+    "filelock": ("watch.",),
+    "jinja2": ("render.report",),
+    "platformdirs": ("watch.home",),
 }
 MAX_LINES = 420
 IMPORTERS = ("import_module", "__import__")
