@@ -120,3 +120,20 @@ def test_concurrent_requests(ctgov_server: FakeCtGov, client: httpx.Client) -> N
         codes = list(pool.map(lambda i: client.get(f"/studies/NCT{90000001 + i:08d}"), range(40)))
     assert {r.status_code for r in codes} == {200}
     assert len(ctgov_server.requests) == 40
+
+
+def test_trickle_next_sends_headers_at_once_then_a_byte_at_a_time(
+    ctgov_server: FakeCtGov, client: httpx.Client
+) -> None:
+    ctgov_server.trickle_next(0.05)
+    started = time.monotonic()
+    with client.stream("GET", "/version") as response:
+        headers_after = time.monotonic() - started
+        chunks = list(response.iter_raw())
+    total = time.monotonic() - started
+    body = b"".join(chunks)
+    assert response.status_code == 200 and int(response.headers["content-length"]) == len(body)
+    assert body.startswith(b'{"apiVersion"')
+    assert headers_after < 0.5 and total >= 0.05 * len(body) * 0.9
+    assert len(chunks) > 1
+    assert client.get("/version").status_code == 200  # one request only

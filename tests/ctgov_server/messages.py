@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Final
+from typing import Any, Final
 
 _JSON: Final = "application/json"
 _TEXT: Final = "text/plain"
@@ -63,6 +64,8 @@ class _Fault:
     status: int | None  # None: drop the connection
     retry_after: str | None = None
     body: str | None = None
+    # Seconds between body bytes: the real answer, its headers at once, then one byte at a time.
+    trickle: float | None = None
 
     def response(self) -> _Response:
         assert self.status is not None
@@ -83,3 +86,22 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return f"HTTP {status}"
+
+
+def _send_slowly(
+    handler: Any, response: _Response, interval: float, stopping: threading.Event
+) -> None:
+    """Send the headers at once, then the body one byte every `interval` seconds (a trickle)."""
+    try:
+        handler.send_response(response.status)
+        handler.send_header("Content-Type", response.content_type)
+        handler.send_header("Content-Length", str(len(response.body)))
+        handler.end_headers()
+        handler.wfile.flush()
+        for byte in response.body:
+            if stopping.wait(interval):
+                return
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+    except OSError:
+        return

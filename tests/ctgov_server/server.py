@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import re
 import secrets
@@ -14,14 +15,22 @@ import time
 import traceback
 import urllib.parse
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from .fields import _FieldIndex, _prune_study
-from .messages import RecordedRequest, _bad, _Fault, _HttpError, _PageFault, _Response
+from .messages import (
+    RecordedRequest,
+    _bad,
+    _Fault,
+    _HttpError,
+    _PageFault,
+    _Response,
+    _send_slowly,
+)
 from .plan import _check_known, _check_markup, _parse_fields, _plan, _unique_params
 from .search import _filtered, _sorted
 from .spec import _METADATA_PARAMS, API_PREFIX, API_VERSION, STUDY_PARAMS
@@ -116,6 +125,7 @@ class FakeCtGov:
         self.errors: list[str] = []
         self.delay: float = 0.0
         self.data_timestamp = "2026-01-02T03:04:05"
+        self._hooks: list[tuple[int, Callable[[], object]]] = []
         self.add_studies(studies)
 
     # -- data ---------------------------------------------------------------------------------
@@ -131,6 +141,28 @@ class FakeCtGov:
                     normalized = normalize_nct_id(str(alias))
                     if normalized is not None:
                         self._aliases[normalized] = nct
+
+    def load(
+        self,
+        studies: Iterable[Mapping[str, Any]] = (),
+        *,
+        remove: Iterable[str] = (),
+    ) -> str:
+        """A data load: add or replace studies, remove some (then 404), and move the
+        `dataTimestamp` forward a day, as the registry does. Returns the new timestamp."""
+        self.add_studies(studies)
+        with self._lock:
+            for nct in remove:
+                self._studies.pop(nct, None)
+            when = dt.datetime.fromisoformat(self.data_timestamp) + dt.timedelta(days=1)
+            self.data_timestamp = when.isoformat()
+            return self.data_timestamp
+
+    def before_request(self, count: int, action: Callable[[], object]) -> None:
+        """Run `action` once, just before the `count`-th request from now is answered (for a
+        data load in the middle of a client's run)."""
+        with self._lock:
+            self._hooks.append((len(self.requests) + count, action))
 
     @property
     def studies(self) -> list[dict[str, Any]]:
@@ -160,6 +192,12 @@ class FakeCtGov:
         """Close the connection of the next `times` requests without answering."""
         with self._lock:
             self._faults.extend(_Fault(None) for _ in range(times))
+
+    def trickle_next(self, interval: float = 1.0, *, times: int = 1) -> None:
+        """Answer the next `times` requests rightly, but slowly: the headers at once, then the
+        body one byte every `interval` seconds (a read timeout never fires on such a server)."""
+        with self._lock:
+            self._faults.extend(_Fault(200, trickle=interval) for _ in range(times))
 
     def fail_on_page(
         self,
@@ -248,12 +286,16 @@ class FakeCtGov:
         with self._lock:
             self.requests.append(record)
             fault = self._faults.popleft() if self._faults else None
+            due = [h for h in self._hooks if h[0] <= len(self.requests)]
+            self._hooks = [h for h in self._hooks if h[0] > len(self.requests)]
+        for _, action in due:
+            action()
         if self.delay > 0 and self._stopping.wait(self.delay):
             fault = _Fault(None)  # stopping: do not answer late
         if fault is not None and fault.status is None:
             handler.close_connection = True
             return
-        if fault is not None:
+        if fault is not None and fault.trickle is None:
             response = fault.response()
         else:
             try:
@@ -267,7 +309,11 @@ class FakeCtGov:
         if handler.command != "GET":
             handler.close_connection = True  # the body, if any, was not read
         record.status = response.status
-        self._send(handler, response)
+        if fault is not None and fault.trickle is not None:
+            handler.close_connection = True
+            _send_slowly(handler, response, fault.trickle, self._stopping)
+        else:
+            self._send(handler, response)
 
     @staticmethod
     def _send(handler: _Handler, response: _Response) -> None:

@@ -28,7 +28,14 @@ from trialfinder.ctgov.retries import (
     RetryPolicy,
     TransportFailure,
 )
-from trialfinder.ctgov.settings import BASE_URL_ENV, TIMEOUT_ENV, USER_AGENT, Settings
+from trialfinder.ctgov.settings import (
+    BASE_URL_ENV,
+    DEADLINE_ENV,
+    RUN_DEADLINE_ENV,
+    TIMEOUT_ENV,
+    USER_AGENT,
+    Settings,
+)
 from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
 from trialfinder.records import describe_raw, nct_id_of
 from trialfinder.text import clean_line
@@ -87,7 +94,10 @@ class CtGovClient:
         )
         self._pacer = Pacer(self.settings.requests_per_minute, clock=clock, sleep=sleep)
         self._sleep = sleep
+        self._clock = clock
         self._wall_clock = wall_clock
+        # The run's time limit counts from here: one client is one run (a command, a report).
+        self._run_ends = clock() + self.settings.run_deadline
         self._count_lock = threading.Lock()  # a concurrent pager may share one client
         self.requests_made = 0
         self.bytes_received = 0
@@ -118,11 +128,12 @@ class CtGovClient:
         timeouts = 0
         attempt = 0
         while True:
+            self._check_run_deadline()
             self._pacer.wait()
             response: httpx.Response | None = None
             outcome: Outcome
             try:
-                response = self._http.get(url, params=dict(params))
+                response = self._fetch(url, params)
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 raise UsageError(f"the API URL cannot be used: {exc}") from None
             except httpx.TooManyRedirects:
@@ -145,10 +156,57 @@ class CtGovClient:
                 raise self._give_up(decision, url, response)
             if isinstance(outcome, TransportFailure) and outcome.kind == "timeout":
                 timeouts += 1
+            if self._clock() + decision.delay > self._run_ends:
+                raise self._run_over(f"the last try failed with {decision.problem}")
             if on_retry is not None:
                 on_retry(decision.problem, decision.delay, decision.number, decision.allowed)
             self._sleep(decision.delay)
             attempt += 1
+
+    def _fetch(self, url: str, params: Mapping[str, str]) -> httpx.Response:
+        """One GET, its body read within the request's deadline and the run's.
+
+        httpx's read timeout restarts with every byte, so the body is streamed and the clock
+        checked after each chunk: a server that trickles fails here instead of hanging.
+        """
+        started = self._clock()
+        ends = min(started + self.settings.deadline, self._run_ends)
+        request = self._http.build_request("GET", url, params=dict(params))
+        response = self._http.send(request, stream=True)
+        received = 0
+
+        def check(chunk: bytes) -> None:
+            nonlocal received
+            received += len(chunk)
+            if self._clock() <= ends:
+                return
+            if ends == self._run_ends:
+                raise self._run_over(f"{received} bytes of an answer had come")
+            raise ApiUnavailable(
+                f"the API at {self.base_url} sent its answer too slowly: {received} bytes in "
+                f"{self._clock() - started:.0f} s, past the {self.settings.deadline:g} s limit "
+                "for one request",
+                hint=f"try again later, or raise {DEADLINE_ENV}",
+            )
+
+        assert isinstance(response.stream, httpx.SyncByteStream)  # a sync client's body
+        response.stream = _Watched(response.stream, check)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
+
+    def _check_run_deadline(self) -> None:
+        if self._clock() > self._run_ends:
+            raise self._run_over("before the next request")
+
+    def _run_over(self, where: str) -> ApiUnavailable:
+        return ApiUnavailable(
+            f"trialfinder stopped: the run passed its {self.settings.run_deadline:g} s time "
+            f"limit for the API ({where})",
+            hint=f"try again later, or raise {RUN_DEADLINE_ENV}",
+        )
 
     def _give_up(self, decision: GiveUp, url: str, response: httpx.Response | None) -> ApiError:
         if decision.reason == "retry_after":
@@ -290,6 +348,22 @@ class CtGovClient:
         error.message = f"{during}: {error.message}"
         error.args = (error.message,)
         return error
+
+
+class _Watched(httpx.SyncByteStream):
+    """A response body that calls `check` with every chunk as it arrives (the deadline)."""
+
+    def __init__(self, stream: httpx.SyncByteStream, check: Callable[[bytes], None]) -> None:
+        self._stream = stream
+        self._check = check
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            self._check(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 def _failure_kind(exc: httpx.TransportError) -> FailureKind:

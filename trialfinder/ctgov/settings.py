@@ -15,10 +15,17 @@ RATE_ENV = "TRIALFINDER_REQUESTS_PER_MINUTE"
 TIMEOUT_ENV = "TRIALFINDER_TIMEOUT"  # seconds per request
 RETRIES_ENV = "TRIALFINDER_RETRIES"  # retries after the first attempt
 BACKOFF_ENV = "TRIALFINDER_BACKOFF"  # first backoff step in seconds; doubles each retry
+DEADLINE_ENV = "TRIALFINDER_DEADLINE"  # seconds one request may take in all, body included
+RUN_DEADLINE_ENV = "TRIALFINDER_RUN_DEADLINE"  # seconds a whole run may spend on the API
 DEFAULT_REQUESTS_PER_MINUTE = 50.0  # what projects commonly keep to (pitfall 9)
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 5
 DEFAULT_BACKOFF = 1.0
+# A read timeout restarts with every byte, so a server that trickles (headers, then a byte a
+# second) would never time out: each request also has a total limit, and so does the run.
+# 300 s fetches a full 1,000-study page on a slow line; an hour covers paging the whole registry.
+DEFAULT_DEADLINE = 300.0
+DEFAULT_RUN_DEADLINE = 3600.0
 # The API publishes no rate limit, so the User-Agent names the tool (pitfall 9).
 USER_AGENT = f"trialfinder/{__version__} (clinical trial search command-line tool)"
 
@@ -38,6 +45,8 @@ class Settings:
     retries: int  # retries after the first attempt
     backoff: float  # first backoff step in seconds; doubles each retry
     max_backoff: float = 60.0
+    deadline: float = DEFAULT_DEADLINE  # seconds one request may take in all, body included
+    run_deadline: float = DEFAULT_RUN_DEADLINE  # seconds from the client's creation
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", _check_base_url(self.base_url))
@@ -54,7 +63,8 @@ class Settings:
         """Settings from `environ` (default: `os.environ`); an explicit `base_url` wins.
 
         Unset or empty variables take the defaults: the live API, 50 requests a minute, a 30 s
-        timeout (0 also means 30 s), 5 retries, a 1 s first backoff step. A bad value raises
+        timeout (0 also means 30 s), 5 retries, a 1 s first backoff step, 300 s in all for one
+        request and 3600 s for the run (0 also means the default). A bad value raises
         `UsageError` naming the variable and what it expects.
         """
         env = os.environ if environ is None else environ
@@ -64,6 +74,10 @@ class Settings:
         timeout = _env_number(env, TIMEOUT_ENV, DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT
         retries = int(_env_number(env, RETRIES_ENV, DEFAULT_RETRIES))
         backoff = _env_number(env, BACKOFF_ENV, DEFAULT_BACKOFF)
+        deadline = _env_number(env, DEADLINE_ENV, DEFAULT_DEADLINE) or DEFAULT_DEADLINE
+        run_deadline = (
+            _env_number(env, RUN_DEADLINE_ENV, DEFAULT_RUN_DEADLINE) or DEFAULT_RUN_DEADLINE
+        )
         raw_rate = env.get(RATE_ENV)
         try:
             rate = float(raw_rate) if raw_rate else DEFAULT_REQUESTS_PER_MINUTE
@@ -77,6 +91,8 @@ class Settings:
             timeout=timeout,
             retries=retries,
             backoff=backoff,
+            deadline=deadline,
+            run_deadline=run_deadline,
         )
 
 
