@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trialfinder.errors import RecordError
-from trialfinder.text import clean_block, clean_line, strip_controls
+from trialfinder.text import clean_block, clean_line, strip_controls, unescape_markdown
 
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
 
@@ -248,7 +248,9 @@ def _intervention(raw: Mapping[str, Any]) -> Intervention:
         type=_enum(raw.get("type")),
         name=clean_line(raw.get("name")) if isinstance(raw.get("name"), str) else "",
         other_names=_strings(raw.get("otherNames")),
-        description=strip_controls(description) if isinstance(description, str) else "",
+        description=unescape_markdown(strip_controls(description))
+        if isinstance(description, str)
+        else "",
     )
 
 
@@ -381,8 +383,10 @@ def parse_study(raw: Any, *, keep_text: bool = False) -> Study:
             for o in _dicts(contacts.get("overallOfficials"))
         ),
         sites=tuple(_site(loc) for loc in _dicts(contacts.get("locations"))),
-        brief_summary=clean_block(_get(ps, "descriptionModule", "briefSummary")),
-        eligibility_criteria=strip_controls(criteria) if isinstance(criteria, str) else None,
+        brief_summary=unescape_markdown(clean_block(_get(ps, "descriptionModule", "briefSummary"))),
+        eligibility_criteria=unescape_markdown(strip_controls(criteria))
+        if isinstance(criteria, str)
+        else None,
         condition_mesh=_mesh(derived, "conditionBrowseModule"),
         intervention_mesh=_mesh(derived, "interventionBrowseModule"),
         text=" | ".join(_all_strings(raw)) if keep_text else "",

@@ -1,4 +1,5 @@
-"""Making untrusted text from the API safe to show: no control characters, no terminal escapes."""
+"""Making untrusted text from the API safe to show: no control characters, no terminal escapes,
+no markdown backslash escapes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ _ESCAPES = re.compile(
 # C0 and C1 control characters except tab and newline, plus DEL and Unicode bidi overrides
 # (which can make text display differently from what it is).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The registry stores long text fields (eligibility criteria, descriptions) as markdown and
+# escapes ASCII punctuation markdown could read as syntax: "CR\> 12 months", "HLA-A\*02",
+# "\[SPEP\]" (CommonMark "backslash escapes"). Undone for display, CSV, JSON and matching.
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def strings_in(value: Any) -> list[str]:
@@ -29,6 +34,11 @@ def strings_in(value: Any) -> list[str]:
 def strip_controls(text: str) -> str:
     """Remove terminal escape sequences and control characters (keeps tab and newline)."""
     return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+def unescape_markdown(text: str) -> str:
+    """Undo markdown backslash escapes (``\\>`` -> ``>``, ``\\*`` -> ``*``, ``\\\\`` -> ``\\``)."""
+    return _MARKDOWN_ESCAPE.sub(r"\1", text)
 
 
 def clean_line(value: Any) -> str:
