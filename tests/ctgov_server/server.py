@@ -285,11 +285,12 @@ class FakeCtGov:
         )
         with self._lock:
             self.requests.append(record)
-            fault = self._faults.popleft() if self._faults else None
             due = [h for h in self._hooks if h[0] <= len(self.requests)]
             self._hooks = [h for h in self._hooks if h[0] > len(self.requests)]
         for _, action in due:
-            action()
+            action()  # may change the data or queue a fault for this very request
+        with self._lock:
+            fault = self._faults.popleft() if self._faults else None
         if self.delay > 0 and self._stopping.wait(self.delay):
             fault = _Fault(None)  # stopping: do not answer late
         if fault is not None and fault.status is None:

@@ -295,6 +295,12 @@ def report(
         bool, typer.Option("--fail-on-change", help="Exit 3 when something changed.")
     ] = False,
     full: Annotated[bool, typer.Option("--full", help="Fetch every record again.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", metavar="SECONDS", help="How long to wait for a run of the same watch."
+        ),
+    ] = 60.0,
     mail_to: Annotated[
         str | None, typer.Option("--mail-to", metavar="ADDRESS", help="To: of --format email.")
     ] = None,
@@ -321,6 +327,8 @@ def report(
 
     fmt = check_report_format(fmt)
     check_output(output)
+    if not wait >= 0:
+        raise UsageError(f"invalid value for --wait: {wait:g} (valid: seconds, 0 or more)")
     if bool(names) == run_all:
         raise UsageError("name the watches to report, or give --all (not both)")
     where = Home.find(home)
@@ -335,7 +343,7 @@ def report(
         for watch in watches:
             try:
                 # Each lock is held until its run is committed, after the report is written.
-                stack.enter_context(watch_lock(where.lock_file(watch.name), watch.name))
+                stack.enter_context(watch_lock(where.lock_file(watch.name), watch.name, wait))
                 reports.append(run_report(watch, store, source, full=full))
             except TrialfinderError as exc:
                 failed += 1

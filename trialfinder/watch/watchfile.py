@@ -96,7 +96,12 @@ class Watch:
         days = table.get("full-every-days", DEFAULT_FULL_EVERY_DAYS)
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
             raise UsageError(f"{here}: full-every-days must be a whole number of 1 or more")
-        return cls(check_name(name), spec, place, str(added), days)
+        watch = cls(check_name(name), spec, place, str(added), days)
+        try:
+            watch.search()  # every option and combination, checked as `search` checks them
+        except UsageError as exc:
+            raise UsageError(f"{here}: {exc.message}") from None
+        return watch
 
 
 def _place(value: Any, here: str) -> Place | None:
