@@ -31,13 +31,16 @@ def records_dir() -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep the place indexes trialfinder caches out of the user's home during tests."""
+    """Keep the place indexes, the watches and the snapshots out of the user's home."""
     import os
 
-    saved = os.environ.get("XDG_CACHE_HOME")
+    names = ("XDG_CACHE_HOME", "TRIALFINDER_HOME")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    os.environ["TRIALFINDER_HOME"] = str(tmp_path_factory.mktemp("trialfinder-home"))
     yield
-    if saved is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

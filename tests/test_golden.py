@@ -62,7 +62,8 @@ NARROW = [
 
 
 def _cases() -> list[tuple[str, list[str], str]]:
-    cases = [("readme", argv, "120") for argv in examples()]
+    # Saved searches write a home and depend on each other: tests/test_watch_*.py cover them.
+    cases = [("readme", argv, "120") for argv in examples() if argv[0] in ("search", "show")]
     cases += [("extra", shlex.split(line), "120") for line in EXTRA]
     cases += [("narrow", shlex.split(line), "80") for line in NARROW]
     return cases

@@ -55,18 +55,26 @@ def test_the_quick_start_search_runs_on_the_sample_data() -> None:
     assert "NCT9" in result.out and "saved data in" in result.err
 
 
+@pytest.fixture(scope="module")
+def watch_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One home for the README's watch examples, which follow each other (add, list, ...)."""
+    return tmp_path_factory.mktemp("readme-watches")
+
+
 @pytest.mark.parametrize("argv", examples(), ids=lambda a: " ".join(a)[:60])
-def test_every_readme_example_runs(argv: list[str], tmp_path: Path) -> None:
+def test_every_readme_example_runs(argv: list[str], tmp_path: Path, watch_home: Path) -> None:
     argv = [str(ROOT / "fixtures") if a == "fixtures/" else a for a in argv]
     argv = [str(tmp_path / a) if a.endswith(".csv") else a for a in argv]
+    env = {"TRIALFINDER_HOME": str(watch_home)}
     if "--source" in argv:
-        result = run(argv)
+        result = run(argv, env)
     else:  # a live-API example: run it against the loopback API holding the sample data
         with FakeCtGov(FileSource(ROOT / "fixtures").load_raw()) as server:
-            result = run(
-                argv,
-                {"TRIALFINDER_API_URL": server.base_url, "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6"},
-            )
+            env |= {
+                "TRIALFINDER_API_URL": server.base_url,
+                "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6",
+            }
+            result = run(argv, env)
     assert result.code == 0, (argv, result.err)
     assert "Error" not in result.err
 
