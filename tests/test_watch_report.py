@@ -252,3 +252,47 @@ def test_trial_text_is_escaped_in_html(tmp_path: Path) -> None:
         a.server.load([hostile])
         page = a("report", "all", "-f", "html").out
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; lymphoma" in page
+
+
+def test_a_trial_moved_to_another_id_says_so(tmp_path: Path) -> None:
+    s = sample()
+
+    def renumber(p: dict[str, Any]) -> None:
+        p["identificationModule"].update(nctId="NCT90000197", nctIdAliases=["NCT90000110"])
+        p["statusModule"]["overallStatus"] = "COMPLETED"
+
+    with api(tmp_path) as a:
+        baseline(a, "all", ["-c", "lymphoma"])
+        a.server.load([edited(s["NCT90000110"], renumber)], remove=["NCT90000110"])
+        got = changes(a("report", "all", "-f", "json"))
+    assert set(got) == {"NCT90000110"}
+    assert got["NCT90000110"]["kind"] == "left"
+    assert got["NCT90000110"]["reason"] == "moved to NCT90000197"
+
+
+def test_an_edited_watch_starts_a_new_baseline_and_says_so(tmp_path: Path) -> None:
+    with api(tmp_path) as a:
+        first = baseline(a, "near", NEAR)
+        assert a("watch", "edit", "near", "--radius", "50mi").code == 0
+        result = a("report", "near", "-f", "json")
+    (report,) = json.loads(result.out)["reports"]
+    assert report["new_baseline"] and not report["first_run"]
+    assert all(c["kind"] == "new" for c in report["changes"])
+    assert 0 < report["result_count"] < first["result_count"]
+    assert "starts a new baseline" in report["summary"]
+
+
+def test_a_new_classifier_is_not_a_change_to_the_trials(tmp_path: Path) -> None:
+    import sqlite3
+
+    with api(tmp_path) as a:
+        baseline(a, "all", ["-c", "lymphoma"])
+        db = tmp_path / "data" / "snapshots.sqlite3"
+        with sqlite3.connect(db) as conn:  # as if an older classifier had read every text
+            conn.execute("UPDATE runs SET classifier = 'older'")
+            conn.execute("UPDATE members SET stance = 'unmentioned' WHERE stance = 'allowed'")
+        a.server.load([with_status(sample()["NCT90000106"], "RECRUITING", updated="2026-12-01")])
+        result = a("report", "all", "-f", "json")
+    (report,) = json.loads(result.out)["reports"]
+    assert {c["nct_id"] for c in report["changes"]} == {"NCT90000106"}
+    assert "classifier has changed" in report["classifier_note"]
