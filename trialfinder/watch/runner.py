@@ -123,28 +123,39 @@ def _why_dropped(
             sites_frame(rest), options.near, options.radius, any_status=options.any_site_status
         )
         radius = f"{options.radius}" if options.radius is not None else "the radius"
+        open_near = set(near["nct_id"])
         for study in rest:
-            if study.nct_id not in set(near["nct_id"]):
+            if study.nct_id not in open_near:
                 out[study.nct_id] = f"no open site left within {radius} of {options.near.label}"
     for study in rest:
         out.setdefault(study.nct_id, "no longer kept by the search's filters")
     return out
 
 
-def _snapshot(studies: list[Study], search: Search, data_timestamp: str | None) -> Snapshot:
+def _snapshot(
+    studies: list[Study], search: Search, data_timestamp: str | None, old: Snapshot | None
+) -> Snapshot:
     from trialfinder.cart.profile import profile_study
     from trialfinder.search import run_search
 
     source = RecordsSource(studies, "the watch's records", len(studies))
     result = run_search(search.query, source, search.options)
     kept = {s.nct_id for s in result.records}
-    stances = {s.nct_id: profile_study(s).prior_car_t.label for s in studies}
+    version = classifier_version()
+    known = old.members if old is not None and old.classifier == version else {}
+    # An unchanged record read by the same classifier has the same stance: reuse it.
+    stances = {
+        s.nct_id: known[s.nct_id].stance
+        if s.nct_id in known and known[s.nct_id].study == s
+        else profile_study(s).prior_car_t.label
+        for s in studies
+    }
     dropped = _why_dropped([s for s in studies if s.nct_id not in kept], stances, search)
     members = {
         s.nct_id: Member(s, s.nct_id in kept, stances[s.nct_id], dropped.get(s.nct_id, ""))
         for s in studies
     }
-    return Snapshot(members, data_timestamp, classifier_version())
+    return Snapshot(members, data_timestamp, version)
 
 
 def _reclassified(old: Snapshot) -> tuple[Snapshot, int]:
@@ -239,7 +250,7 @@ def run_report(
         full=full,
         hooks=hooks,
     )
-    new = _snapshot(found.studies, search, found.data_timestamp)
+    new = _snapshot(found.studies, search, found.data_timestamp, old)
     note = ""
     if old is not None:
         old, differ = _reclassified(old)
