@@ -1,1 +1,1 @@
-"""Saved searches and change reports (the watch file, snapshots, compare); filled in next."""
+"""Saved searches and change reports: home folders, the watch file, snapshots, compare, runs."""
