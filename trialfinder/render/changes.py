@@ -154,7 +154,18 @@ def render_json(reports: Sequence[Report]) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-CSV_COLUMNS = ("watch", "nct_id", "kind", "field", "old", "new", "site", "distance_mi", "material")
+CSV_COLUMNS = (
+    "watch",
+    "nct_id",
+    "kind",
+    "field",
+    "old",
+    "new",
+    "site",
+    "distance_mi",
+    "material",
+    "data_timestamp",
+)
 
 
 def render_csv(reports: Sequence[Report]) -> str:
@@ -168,6 +179,7 @@ def render_csv(reports: Sequence[Report]) -> str:
             writer.writerow(
                 [neutralise_formula(" ".join(c.split())) for c in cells]
                 + ["" if miles is None else f"{miles:.1f}", "yes" if material else "no"]
+                + [report.data_timestamp or ""]
             )
     return buffer.getvalue()
 
