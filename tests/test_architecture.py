@@ -57,6 +57,7 @@ LAYERS: list[list[str]] = [
     ],
     [
         "render.cells",
+        "render.wrap",
         "render.tables",
         "render.formats",
         "render.columns",
@@ -70,6 +71,7 @@ LAYERS: list[list[str]] = [
 OWNERS = {
     "httpx": ("ctgov.",),
     "tabulate": ("render.tables",),
+    "wcwidth": ("render.wrap",),
     "typer": ("cli.",),
     "click": ("cli.",),
     "sqlite3": ("geo.", "watch."),

@@ -261,6 +261,7 @@ def test_nearest_prefers_a_site_with_coordinates_over_a_place_match() -> None:
     assert list(nearest.columns) == [
         "nct_id",
         "nearest_site",
+        "nearest_site_city",
         "distance_mi",
         "distance_km",
         "nearest_site_contact",
@@ -269,6 +270,7 @@ def test_nearest_prefers_a_site_with_coordinates_over_a_place_match() -> None:
     assert list(nearest["nct_id"]) == ["NCT00000001", "NCT00000002"]
     first, second = nearest.iloc[0], nearest.iloc[1]
     assert first["nearest_site"] == "Near, Houston, TX"
+    assert first["nearest_site_city"] == "Houston, TX"
     assert first["nearest_site_located_by"] == "coordinates"
     assert first["nearest_site_contact"] == "Central; 713-555-0100"  # the site has none
     assert first["distance_mi"] == pytest.approx(first["distance_km"] / 1.609344)

@@ -59,6 +59,9 @@ def test_real_not_yet_recruiting_trial_near_houston_is_kept(records_dir: Path) -
 
 def test_show_marks_a_borrowed_status(records_dir: Path) -> None:
     argv = ["show", "NCT05827016", "--source", str(records_dir), "--near", "Houston, TX"]
-    result = run([*argv, "--radius", "50mi"])
+    result = run([*argv, "--radius", "50mi", "-f", "json"])
     assert result.code == 0, result.err
-    assert "NOT_YET_RECRUITING (from trial)" in result.out
+    site = json.loads(result.out)["sites"][0]
+    assert (site["site_status"], site["site_status_from"]) == ("NOT_YET_RECRUITING", "trial")
+    text = run([*argv, "--radius", "50mi"]).out
+    assert "NOT_YET_RECRUITING (from" in text and "trial)" in text

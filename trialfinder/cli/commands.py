@@ -133,13 +133,22 @@ def search(
     note(f"Data: {result.source}")
     by_distance = plan.query.sort == "distance"
     frame = site_rows(result, by_distance=by_distance) if sites else result.studies
-    cols = chosen or default_columns(
-        plan.options, fmt, list(frame.columns), None if to_file(output) else width()
-    )
+    group = None
+    if chosen:
+        cols = chosen
+    elif fmt == "table":
+        from trialfinder.render.columns import table_view
+        from trialfinder.render.tables import fit_columns
+
+        view = table_view(plan.options, list(frame.columns))
+        shown = None if to_file(output) else width()
+        cols, group = fit_columns(frame, view.columns, shown, view.priority), view.group
+    else:
+        cols = default_columns(plan.options, fmt, list(frame.columns))
     for line in result.notes:
         note(f"Note: {line}")
     _summary(result, sites, len(frame))
-    _emit(frame, cols, fmt, output)
+    _emit(frame, cols, fmt, output, group)
 
 
 def _echo_place(plan: Search) -> None:
@@ -177,13 +186,15 @@ def _summary(result: SearchResult, per_site: bool, rows: int) -> None:
         note(f"Found {trials} trial(s){total}.")
 
 
-def _emit(frame: pd.DataFrame, cols: list[str], fmt: str, output: Path | None) -> None:
+def _emit(
+    frame: pd.DataFrame, cols: list[str], fmt: str, output: Path | None, group: str | None = None
+) -> None:
     from trialfinder.render.formats import FORMATS, render
 
     into_file = to_file(output)
     if fmt == "table" and frame.empty and not into_file:
         return  # nothing to show; a file is still rewritten so it never holds stale results
-    text = render(frame, fmt, cols, width=None if into_file else width())
+    text = render(frame, fmt, cols, width=None if into_file else width(), group=group)
     write_output(text, output, bom=FORMATS[fmt].bom_in_files and into_file)
 
 

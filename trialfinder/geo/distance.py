@@ -65,6 +65,7 @@ SITE_COLUMNS = tuple(FRAME_SITE_COLUMNS)  # the sites frame trialfinder.frames b
 NEAREST_COLUMNS = (
     "nct_id",
     "nearest_site",
+    "nearest_site_city",
     "distance_mi",
     "distance_km",
     "nearest_site_contact",
@@ -247,6 +248,7 @@ def nearest_by_study(
     us_state = (countries == "US") & (state_code != "")
     where = _text(first["country"]).where(~us_state, state_code)
     site_label = _join_nonempty([_text(first["facility"]), _text(first["city"]), where])
+    city_label = _join_nonempty([_text(first["city"]), where])
 
     contact = _text(first["contact"]).str.strip()
     central = first["nct_id"].map(dict(central_contacts or {}))
@@ -256,6 +258,7 @@ def nearest_by_study(
         {
             "nct_id": first["nct_id"],
             "nearest_site": site_label,
+            "nearest_site_city": city_label,
             "distance_mi": first["distance_mi"].astype(np.float64),
             "distance_km": first["distance_km"].astype(np.float64),
             "nearest_site_contact": contact,

@@ -1,52 +1,72 @@
-"""Which columns a table shows: the column policy for each kind of search and terminal width.
+"""Which columns a table shows: the column policy for each view, in order of importance.
 
-Data formats (CSV, JSON) carry every column; tables for people show the columns that answer
-the question asked, and in a narrow terminal only those.
+Data formats (CSV, JSON) carry every column. A table for people shows, per view, the columns
+that answer its question; `TableView.priority` ranks them, most important first, and when the
+terminal is too narrow for all of them at their narrowest (render/tables.py `fit_columns`), the
+least important go first. At 80 columns every view keeps what it is for:
+
+- default: the NCT id, title and status (and the stance when CAR-T columns are on);
+- `--after-car-t` / `--prior-car-t`: the stance, the title and the deciding sentence;
+- `--near`: the distance, the nearest site's city, the title, the stance, whom to call;
+- `--sites`: the distance, city, site status and contact of each site.
+
+When rows are ordered by something other than a visible column (`--after-car-t` puts trials
+for people after CAR-T first), `group` names the column whose changes a blank line marks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from trialfinder.errors import InvalidOption
 from trialfinder.render.formats import FORMATS
 from trialfinder.spec import SearchOptions
 
-NARROW = 110  # terminal columns below which tables keep only what answers the question
+
+@dataclass(frozen=True)
+class TableView:
+    """A view's columns in display order, their importance, and the grouping column."""
+
+    columns: tuple[str, ...]
+    priority: tuple[str, ...]
+    group: str | None = None
 
 
-def default_columns(
-    options: SearchOptions, fmt: str, available: Sequence[str], width: int | None = None
-) -> list[str]:
-    """The columns shown when --columns is not given.
-
-    In a narrow terminal, a table keeps the columns that answer the user's question (the
-    stance and its sentence; the nearest site and whom to call) rather than squeezing all of
-    them into unreadable slivers.
-    """
-    narrow = width is not None and width < NARROW
-    tabular = FORMATS[fmt].tabular
+def table_view(options: SearchOptions, available: Sequence[str]) -> TableView:
+    """The table view for a search's options (columns not in `available` are left out)."""
+    stance = options.has_cart_columns
+    group = "prior_car_t" if options.after_car_t else None
     if options.per_site:
-        if not tabular:
-            return list(available)
-        cols = ["nct_id", "facility", "city", "state", "site_status", "contact"]
-        return ["distance_mi", *cols] if options.near is not None else cols
-    if not tabular:
+        near = options.near is not None
+        display = ["nct_id", *(["distance_mi"] if near else []), "city", "state", "facility"]
+        display += ["site_status", "contact"]
+        priority = ["nct_id", "distance_mi", "city", "site_status", "contact", "facility", "state"]
+        group = None
+    elif options.near is not None:
+        display = ["nct_id", "distance_mi", "nearest_site_city", "prior_car_t", "title"]
+        display += ["nearest_site_contact", "nearest_site"]
+        priority = ["nct_id", "distance_mi", "nearest_site_city", "prior_car_t", "title"]
+        priority += ["nearest_site_contact", "nearest_site"]
+    elif options.after_car_t or options.prior_car_t:
+        display = ["nct_id", "prior_car_t", "status", "title", "prior_car_t_evidence"]
+        priority = ["nct_id", "prior_car_t", "title", "prior_car_t_evidence", "status"]
+    else:
+        display = ["nct_id", "status", "phases", "title", "conditions"]
+        display += ["car_t", "prior_car_t"] if stance else []
+        priority = ["nct_id", "title", "status", "prior_car_t", "phases", "conditions", "car_t"]
+    if not stance:
+        display = [c for c in display if c != "prior_car_t"]
+    cols = tuple(c for c in display if c in available)
+    return TableView(cols, tuple(c for c in priority if c in cols), group)
+
+
+def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) -> list[str]:
+    """The columns shown when --columns is not given: every one for data formats, the
+    view's for tables (which `fit_columns` may narrow to the terminal)."""
+    if not FORMATS[fmt].tabular:
         return list(available)
-    cols = ["nct_id", "status", "phases", "title", "conditions"]
-    if options.has_cart_columns:
-        cols += ["car_t", "prior_car_t"]
-    if options.after_car_t or options.prior_car_t:
-        cols = ["nct_id", "prior_car_t", "status", "title", "prior_car_t_evidence"]
-        if narrow:
-            cols = ["nct_id", "prior_car_t", "prior_car_t_evidence"]
-    if options.near is not None:
-        cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact", "title"]
-        if options.has_cart_columns:
-            cols += ["prior_car_t"]
-        if narrow:
-            cols = ["nct_id", "distance_mi", "nearest_site", "nearest_site_contact"]
-    return [c for c in cols if c in available]
+    return list(table_view(options, available).columns)
 
 
 def parse_columns(text: str | None, available: Sequence[str]) -> list[str] | None:

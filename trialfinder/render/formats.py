@@ -19,8 +19,8 @@ from trialfinder.frames import plain_deep
 from trialfinder.render.cells import csv_cell, json_records
 from trialfinder.render.tables import render_markdown, render_table
 
-# (frame, columns, terminal width or None) -> text
-Renderer = Callable[[pd.DataFrame, Sequence[str], "int | None"], str]
+# (frame, columns, terminal width or None, column whose changes part rows or None) -> text
+Renderer = Callable[[pd.DataFrame, Sequence[str], "int | None", "str | None"], str]
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,13 @@ def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def _json(frame: pd.DataFrame, columns: Sequence[str], width: int | None) -> str:
+def _json(frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None) -> str:
     return json.dumps(json_records(frame, columns), ensure_ascii=False, indent=2) + "\n"
 
 
-def _jsonl(frame: pd.DataFrame, columns: Sequence[str], width: int | None) -> str:
+def _jsonl(
+    frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None
+) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in json_records(frame, columns))
 
 
@@ -57,16 +59,21 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format(
             "table",
-            lambda frame, cols, width: render_table(frame, cols, width) + "\n",
-            "an aligned table that fits the terminal",
+            lambda frame, cols, width, group: render_table(frame, cols, width, group=group) + "\n",
+            "an aligned table that fits the terminal, long cells wrapped",
             tabular=True,
         ),
-        Format("csv", lambda frame, cols, width: render_csv(frame, cols), "CSV", bom_in_files=True),
+        Format(
+            "csv",
+            lambda frame, cols, width, group: render_csv(frame, cols),
+            "CSV",
+            bom_in_files=True,
+        ),
         Format("json", _json, "one JSON array of objects"),
         Format("jsonl", _jsonl, "one JSON object per line"),
         Format(
             "markdown",
-            lambda frame, cols, width: render_markdown(frame, cols) + "\n",
+            lambda frame, cols, width, group: render_markdown(frame, cols) + "\n",
             "a GitHub table",
             tabular=True,
         ),
@@ -91,10 +98,12 @@ def render(
     columns: Sequence[str] | None = None,
     *,
     width: int | None = None,
+    group: str | None = None,
 ) -> str:
-    """Render a frame in one of FORMATS; `width` bounds tables only."""
+    """Render a frame in one of FORMATS; `width` bounds tables only, and `group` (a column)
+    parts a table's rows with a blank line where its value changes."""
     cols = list(columns) if columns else list(frame.columns)
-    return FORMATS[check_format(fmt)].render(frame, cols, width)
+    return FORMATS[check_format(fmt)].render(frame, cols, width, group)
 
 
 def render_json(value: Mapping[str, Any] | Sequence[Any], *, lines: bool = False) -> str:

@@ -1,4 +1,11 @@
-"""Tables that fit a terminal: which columns give way, how far; the only module using tabulate."""
+"""Tables for a terminal: which columns fit, how wide each is, cells wrapped onto several lines.
+
+A table that is wider than the terminal first narrows its free-text columns (titles, sentences,
+places) down to a readable floor, wrapping them; columns that must stay whole (an NCT id, a
+stance, a distance, a phone number) are never cut. If it still does not fit, the least
+important columns are left out (the caller says which matter most). Widths are display widths
+(render/wrap.py). Markdown tables are the one use of tabulate.
+"""
 
 from __future__ import annotations
 
@@ -8,67 +15,111 @@ import pandas as pd
 from tabulate import tabulate
 
 from trialfinder.render.cells import table_cell
-from trialfinder.text import truncate
+from trialfinder.render.wrap import (
+    display_width,
+    header_lines,
+    header_min,
+    min_width,
+    pad,
+    wrap_cell,
+)
 
-# Columns that give up width first when a table is wider than the terminal, with the width
-# each keeps as long as it can (enough to read a sentence's start, or a name and a phone).
-FLEX_COLUMNS: dict[str, int] = {
-    "title": 16,
-    "conditions": 16,
-    "interventions": 16,
-    "prior_car_t_evidence": 40,
-    "nearest_site": 24,
-    "nearest_site_contact": 36,
-    "central_contact": 32,
-    "sponsor": 16,
-    "facility": 20,
-    "location": 16,
-    "contact": 32,
-    "therapy_classes": 16,
-    "car_targets": 12,
-    "url": 12,
-}
-MIN_FLEX_WIDTH = 12
-HEADER_PAD = 2  # tabulate.MIN_PADDING
+GAP = "  "
 
 
-def _fit_widths(header: Sequence[str], rows: list[list[str]], width: int) -> list[int]:
-    # tabulate pads every header by HEADER_PAD, so a column is at least that much wider.
-    natural = [max([len(h) + HEADER_PAD, *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
-    gap = 2 * (len(header) - 1)
-    excess = sum(natural) + gap - width
-    limits = list(natural)
-    # First the free-text columns give way (down to a readable floor), then, on a very
-    # narrow terminal, every column but the NCT id (down to a few characters).
-    passes = [
-        ([i for i, h in enumerate(header) if h in FLEX_COLUMNS], None),
-        ([i for i, h in enumerate(header) if h in FLEX_COLUMNS], MIN_FLEX_WIDTH),
-        ([i for i, h in enumerate(header) if h != "nct_id"], 4),
-    ]
-    for candidates, fixed_floor in passes:
-        while excess > 0 and candidates:
-            i = max(candidates, key=lambda k: limits[k] - FLEX_COLUMNS.get(header[k], 0))
-            floor = fixed_floor if fixed_floor is not None else FLEX_COLUMNS[header[i]]
-            if limits[i] <= floor:
-                candidates.remove(i)
-                continue
-            step = min(excess, limits[i] - floor, max(1, (limits[i] - floor) // 4))
-            limits[i] -= step
-            excess -= step
-    return limits
-
-
-def render_table(frame: pd.DataFrame, columns: Sequence[str], width: int | None) -> str:
-    """An aligned plain-text table that fits `width` (long cells cut with an ellipsis)."""
-    rows = [
+def _cells(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
+    return [
         [table_cell(row[c], c) for c in columns] for row in frame[list(columns)].to_dict("records")
     ]
-    header = list(columns)
-    if width:
-        limits = _fit_widths(header, rows, width)
-        rows = [[truncate(cell, limits[i]) for i, cell in enumerate(r)] for r in rows]
-        header = [truncate(h, limits[i] - HEADER_PAD) for i, h in enumerate(header)]
-    return tabulate(rows, headers=header, tablefmt="simple", disable_numparse=True)
+
+
+def _natural(column: str, cells: Sequence[str]) -> int:
+    return max([display_width(column), *(display_width(c) for c in cells)])
+
+
+def fit_columns(
+    frame: pd.DataFrame, columns: Sequence[str], width: int | None, priority: Sequence[str]
+) -> list[str]:
+    """The columns, in their order, that fit `width` at their narrowest; the columns missing
+    from `priority` (most important first) are never dropped, the others last-first."""
+    if not width:
+        return list(columns)
+    rows = _cells(frame, columns)
+    floor = {
+        c: max(header_min(c), min_width(c, [r[i] for r in rows])) for i, c in enumerate(columns)
+    }
+    kept = list(columns)
+    droppable = [c for c in reversed(priority) if c in kept]
+    while len(kept) > 1 and sum(floor[c] for c in kept) + len(GAP) * (len(kept) - 1) > width:
+        if not droppable:
+            break
+        kept.remove(droppable.pop(0))
+    return kept
+
+
+def _widths(columns: Sequence[str], rows: list[list[str]], width: int | None) -> list[int]:
+    natural = [_natural(c, [r[i] for r in rows]) for i, c in enumerate(columns)]
+    if not width:
+        return natural
+    cells = [min_width(c, [r[i] for r in rows]) for i, c in enumerate(columns)]
+    # First the cells wrap and headers stay whole; only then do headers wrap at underscores.
+    stages = [
+        [min(n, max(display_width(c), m)) for c, n, m in zip(columns, natural, cells, strict=True)],
+        [min(n, max(header_min(c), m)) for c, n, m in zip(columns, natural, cells, strict=True)],
+    ]
+    widths = list(natural)
+    excess = sum(widths) + len(GAP) * (len(columns) - 1) - width
+    for floors in stages:
+        # The column with the most room above its floor gives way first, a little at a
+        # time, so that long titles and sentences share the narrowing.
+        while excess > 0:
+            slack = [w - f for w, f in zip(widths, floors, strict=True)]
+            i = max(range(len(widths)), key=lambda k: slack[k])
+            if slack[i] <= 0:
+                break
+            step = min(excess, max(1, slack[i] // 4))
+            widths[i] -= step
+            excess -= step
+    return widths
+
+
+def render_table(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    width: int | None,
+    *,
+    group: str | None = None,
+) -> str:
+    """An aligned plain-text table no wider than `width` when it can be (None: natural widths).
+
+    Long cells wrap onto several lines; with `group`, a blank line separates rows whose
+    `group` value differs (e.g. trials for people after CAR-T, then trials that allow it).
+    """
+    columns = list(columns)
+    rows = _cells(frame, columns)
+    widths = _widths(columns, rows, width)
+    heads = [header_lines(c, w) for c, w in zip(columns, widths, strict=True)]
+    lines = _block(heads, widths)
+    lines.append(GAP.join("-" * w for w in widths))
+    groups = list(frame[group]) if group and group in frame else None
+    for number, row in enumerate(rows):
+        if groups is not None and number and groups[number] != groups[number - 1]:
+            lines.append("")
+        cells = [wrap_cell(text, w, c) for text, w, c in zip(row, widths, columns, strict=True)]
+        lines.extend(_block(cells, widths))
+    return "\n".join(lines)
+
+
+def _block(cells: list[list[str]], widths: list[int]) -> list[str]:
+    height = max((len(c) for c in cells), default=1)
+    out = []
+    for line in range(height):
+        parts = [
+            pad(cell[line] if line < len(cell) else "", w)
+            for cell, w in zip(cells, widths, strict=True)
+        ]
+        out.append(GAP.join(parts).rstrip())
+    return out
 
 
 def render_markdown(frame: pd.DataFrame, columns: Sequence[str]) -> str:

@@ -1,0 +1,137 @@
+"""Tables that answer the question at any width (issue 10): each view at 80, 120 and 200
+columns on the real records keeps its key columns, never cuts a stance or a phone number,
+wraps long cells, shows why rows sit where they do, and measures wide characters."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from clirun import run
+from table_text import column_text, columns_of
+
+from trialfinder.render.tables import fit_columns, render_table
+from trialfinder.render.wrap import display_width, wrap_cell
+
+WIDTHS = (80, 120, 200)
+NEAR_COLUMNS = [
+    *("nct_id", "distance_mi", "nearest_site_city", "prior_car_t", "title"),
+    "nearest_site_contact",
+]
+STANCES = {"required", "allowed", "excluded", "unmentioned"}
+PHONE = re.compile(r"\d{3}-\d{3}-\d{4}")
+
+VIEWS: dict[str, tuple[list[str], list[str]]] = {
+    "default": (["-c", "lymphoma"], ["nct_id", "title", "status"]),
+    "after-car-t": (
+        ["-c", "lymphoma", "--after-car-t"],
+        ["nct_id", "prior_car_t", "title", "prior_car_t_evidence"],
+    ),
+    "near": (
+        ["-c", "lymphoma", "--after-car-t", "--near", "77030", "--radius", "250mi"],
+        NEAR_COLUMNS,
+    ),
+    "sites": (
+        ["-c", "leukemia", "--near", "77030", "--sites"],
+        ["nct_id", "distance_mi", "city", "site_status", "contact"],
+    ),
+}
+
+
+def search(records: Path, argv: list[str], width: int, *extra: str) -> str:
+    result = run(["search", "--source", str(records), *argv, *extra], {"COLUMNS": str(width)})
+    assert result.code == 0, result.err
+    return result.out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_keeps_its_columns_and_fits(records_dir: Path, view: str, width: int) -> None:
+    argv, needed = VIEWS[view]
+    table = search(records_dir, argv, width)
+    assert table.strip(), "no rows"
+    shown = columns_of(table)
+    assert [c for c in needed if c not in shown] == []
+    assert max(display_width(line) for line in table.splitlines()) <= width
+    if "prior_car_t" in shown:
+        assert set(column_text(table, "prior_car_t")) <= STANCES | {""}  # never cut
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("view", ["near", "sites"])
+def test_phone_numbers_are_whole(records_dir: Path, view: str, width: int) -> None:
+    argv, _ = VIEWS[view]
+    rows = json.loads(search(records_dir, argv, width, "-f", "json"))
+    column = "contact" if view == "sites" else "nearest_site_contact"
+    phones = {p for r in rows for p in PHONE.findall(r[column] or "")}
+    assert phones
+    lines = " | ".join(search(records_dir, argv, width).splitlines())
+    assert {p for p in phones if p not in lines} == set()
+
+
+def test_after_car_t_rows_are_grouped_by_stance(records_dir: Path) -> None:
+    table = search(records_dir, VIEWS["near"][0], 80)
+    body = table.splitlines()[
+        table.splitlines().index(
+            next(line for line in table.splitlines() if line.startswith("---"))
+        )
+        + 1 :
+    ]
+    stances = [s for s in column_text(table, "prior_car_t") if s]
+    assert stances == sorted(stances, key=["required", "allowed"].index)
+    assert "required" in stances and "allowed" in stances
+    assert "" in body  # the blank line between required and allowed
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_show_sites_table_fits(records_dir: Path, width: int) -> None:
+    argv = ["show", "NCT05827016", "--source", str(records_dir), "--near", "Houston, TX"]
+    result = run(argv, {"COLUMNS": str(width)})
+    assert result.code == 0, result.err
+    sites = result.out.split("\nSites (")[1].split("\nThis is not medical advice")[0]
+    assert max(display_width(line) for line in sites.splitlines()) <= min(width, 120)
+    assert "713-792-2860" in sites and "214-648-5906" in sites
+
+
+def test_wide_characters_line_up() -> None:
+    frame = pd.DataFrame(
+        {
+            "nct_id": ["NCT00000001", "NCT00000002", "NCT00000003"],
+            "title": ["中文标题的临床试验研究" * 3, "日本語のタイトル", "CAR-T 🧬 trial"],
+            "status": ["RECRUITING", "NOT_YET_RECRUITING", "RECRUITING"],
+        }
+    )
+    table = render_table(frame, ["nct_id", "title", "status"], 50)
+    lines = table.splitlines()
+    assert max(display_width(line) for line in lines) <= 50
+    start = display_width(lines[0].split("status")[0])  # where the status column starts
+    for line in lines[2:]:
+        text = "".join(line)
+        # whatever sits in the status column starts exactly at its display column
+        cols, col = [], 0
+        for ch in text:
+            if col == start:
+                cols.append(ch)
+            col += display_width(ch)
+        assert cols == [] or cols[0] in "RN", line
+
+
+def test_a_phone_with_an_extension_keeps_the_number_whole() -> None:
+    lines = wrap_cell("Trial desk; 800-633-1610 ext option 6; a@b.org", 14, "contact")
+    assert lines[:3] == ["Trial desk", "800-633-1610", "ext option 6"]
+
+
+def test_explicit_columns_are_never_dropped() -> None:
+    frame = pd.DataFrame({"nct_id": ["NCT00000001"], "title": ["x" * 50], "status": ["R"]})
+    assert fit_columns(frame, ["nct_id", "title", "status"], 20, priority=[]) == [
+        "nct_id",
+        "title",
+        "status",
+    ]
+    assert fit_columns(frame, ["nct_id", "title", "status"], 20, ["nct_id", "status", "title"]) == [
+        "nct_id",
+        "status",
+    ]
