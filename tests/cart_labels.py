@@ -363,7 +363,9 @@ HELDOUT2_CASES: tuple[Case, ...] = (
     _c("ho2-recipients", "held-out", INC + "* Age >= 18" + EXC + "- Recipients of prior CAR-T therapy", "excluded", "exclusion"),
     _c("ho2-not-permitted-after-exposure", "held-out", INC + "- Patients must have had prior exposure to a proteasome inhibitor, an IMiD and an anti-CD38 antibody. Prior BCMA-directed CAR-T cell therapy is not permitted.", "excluded", "inclusion"),
     _c("ho2-underwent", "held-out", INC + "* Age >= 18" + EXC + "- Patients that underwent CAR-T therapy", "excluded", "exclusion"),
-    _c("ho2-washout-and-bcma-agent", "held-out", INC + "- Age ≥ 18\n- Prior autologous or allogeneic transplant allowed" + EXC + "- Prior treatment with CAR-T within 6 weeks of enrollment\n- Prior treatment with any BCMA-targeted agent", "allowed", "exclusion"),
+    # Relabelled (issue 9) from allowed: "any BCMA-targeted agent" covers BCMA CAR-T, and the
+    # label rules make same-target therapy including CAR-T an exclusion that wins over a washout.
+    _c("ho2-washout-and-bcma-agent", "held-out", INC + "- Age ≥ 18\n- Prior autologous or allogeneic transplant allowed" + EXC + "- Prior treatment with CAR-T within 6 weeks of enrollment\n- Prior treatment with any BCMA-targeted agent", "excluded", "exclusion"),
     _c("ho2-refractory-crs", "held-out", INC + "- Patients with refractory CRS (grade ≥2) after CAR T-cell infusion despite tocilizumab", "required", "inclusion"),
     _c("ho2-hypersensitivity-own", "held-out", INC + "* Age >= 18" + EXC + "- Known hypersensitivity to tisagenlecleucel or any of its excipients", "unmentioned"),
     _c("ho2-eligible-for-cohort-c", "held-out", INC + "* Patients who relapsed after or were refractory to CAR-T cell therapy are eligible for cohort C", "required", "inclusion"),

@@ -18,7 +18,7 @@ from trialfinder.cart.vocab import Mention, vocabulary
 
 _UNESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
 _WIDE = str.maketrans({"；": ";", "，": ",", "：": ":", "（": "(", "）": ")", "\u00a0": " "})
-_TOKENS = {"car": "zcarz", "modified": "zmodz"}
+_TOKENS = {"car": "zcarz", "modified": "zmodz", "class": "zclsz"}
 _MERGE = re.compile(
     r"(?:zcarz|zmodz)(?:[- ]+t\b|[- ]+(?:cells?|lymphocytes?)\b|\s*[(\[]\s*(?:zcarz|zmodz)\s*[)\]]"
     r"|[- ]+(?:(?:cell[- ])?(?:therapy|therapies|immunotherapy|immunotherapies|treatments?"
@@ -41,6 +41,11 @@ _OWN_CUE = re.compile(
     r"|\bcontraindications? (?:to|for)|\btolerate|\breinfusion of"
     r"|\bbridging\w*(?: to| for| before)?)\W*$"
 )
+# "candidates for CAR-T must have received it": the pronoun makes the mention prior therapy.
+_RECEIVED_IT = re.compile(
+    r"^[^.;]{0,40}?\b(?:must|should)\s+(?:first\s+|already\s+)?have\s+(?:received|had)\s+"
+    r"(?:it|them|this|one)\b"
+)
 _OWN_NEAR = re.compile(r"\b(?:the|this|their|his|her|study)\W*$")
 _OWN_AFTER = re.compile(
     r"^\W*(?:infusions?\s+)?(?:is|are|will be)\s+(?:administered|given|infused)"
@@ -52,19 +57,22 @@ def clean_markup(text: str) -> str:
     return _UNESCAPE.sub(r"\1", text).translate(_WIDE)
 
 
-def normalise_mentions(text: str) -> str:
-    """Lower-case text with each prior/neutral mention as zcarz/zmodz and own ones as zownz."""
-    mentions = [m for m in vocabulary().mentions(text) if m.kind in _TOKENS]
+def normalise_mentions(text: str, *, classes: bool = True) -> str:
+    """Lower-case text with each prior/neutral mention as zcarz / zmodz / zclsz (a target or
+    class that includes CAR-T; only when `classes`) and the trial's own ones as zownz."""
+    kinds = _TOKENS if classes else {k: v for k, v in _TOKENS.items() if k != "class"}
+    mentions = [m for m in vocabulary().mentions(text) if m.kind in kinds]
     out, pos = [], 0
     for m in mentions:
         out += [text[pos : m.start].lower(), _TOKENS[m.kind]]
         pos = m.end
     out.append(text[pos:].lower())
     merged = _MERGE.sub(lambda m: "zcarz" if "zcarz" in m.group() else "zmodz", "".join(out))
-    parts = re.split(r"(zcarz|zmodz)", merged)
+    parts = re.split(r"(zcarz|zmodz|zclsz)", merged)
     for i in range(1, len(parts), 2):
         before = re.split(r"[;:]", parts[i - 1])[-1]
-        if is_own(before, parts[i + 1] if i + 1 < len(parts) else ""):
+        after = parts[i + 1] if i + 1 < len(parts) else ""
+        if is_own(before, after) and not _RECEIVED_IT.match(after):
             parts[i] = "zownz"
     return "".join(parts)
 
@@ -147,6 +155,9 @@ def criteria_sentences(text: str) -> Iterator[Sentence]:
         if kind:
             lines.append((start, end, kind))
             continue
+        if lines and _continues(text, lines[-1], start, end):
+            lines[-1] = (lines[-1][0], end, None)  # a wrapped line: the same item goes on
+            continue
         cut = start
         for m in _INLINE_HEADER.finditer(text, start, end):
             lines.append((cut, m.start(), None))
@@ -179,11 +190,34 @@ def criteria_sentences(text: str) -> Iterator[Sentence]:
         yield from _split(text, start + indent, end, section, lead, alternative)
 
 
+_SENTENCE_END = re.compile(r"[.;!?。:]\s*$")
+
+
+def _continues(text: str, previous: tuple[int, int, str | None], start: int, end: int) -> bool:
+    """Whether a line is the wrapped rest of the item on the line before it.
+
+    Older exports wrap items at about 70 characters with a hanging indent; a line goes on the
+    item above it when there is no blank line between them, it is no bullet, header or lead-in
+    of its own, and it is indented deeper or the line above stopped mid-sentence.
+    """
+    p_start, p_end, kind = previous
+    line, above = text[start:end], text[p_start:p_end]
+    body = line.lstrip(" \t")
+    if kind or not body.strip() or not above.strip() or "\n" not in text[p_end : start + 1]:
+        return False
+    if text[p_end:start].count("\n") > 1 or _BULLET.match(body) or line.rstrip().endswith(":"):
+        return False
+    first = above.split("\n", 1)[0]
+    deeper = len(line) - len(body) > len(first) - len(first.lstrip(" \t"))
+    return not above.rstrip().endswith(":") and (deeper or not _SENTENCE_END.search(above))
+
+
 def _split(
     text: str, start: int, end: int, section: str, lead: str, alt: bool
 ) -> Iterator[Sentence]:
     cuts = [start]
-    for m in _SPLIT.finditer(text, start, end):
+    # A wrapped item (it spans lines) is one sentence: its evidence is the whole item.
+    for m in () if "\n" in text[start:end] else _SPLIT.finditer(text, start, end):
         if not _ABBREV.search(text[max(start, m.start() - 8) : m.start()]):
             cuts.append(m.end())
     cuts.append(end)

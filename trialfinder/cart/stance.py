@@ -81,6 +81,7 @@ class Stance:
     label: str  # one of PRIOR_CAR_T_LABELS
     evidence: str  # the deciding sentence, verbatim ("" when unmentioned)
     section: str  # "inclusion", "exclusion" or ""
+    rule: str = ""  # the rule that decided, in words ("washout", "exclusion", ...)
 
     def __post_init__(self) -> None:
         if self.label not in PRIOR_CAR_T_LABELS:
@@ -105,7 +106,7 @@ _LABEL = {
     EXCLUDED: "excluded",
     CONDITIONAL: "allowed",
 }
-_M = r"(?:zcarz|zmodz)"
+_M = r"(?:zcarz|zmodz|zclsz)"
 _NUM = (
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty|sixty|ninety)"
 )
@@ -174,8 +175,8 @@ _REQ_DISEASE = _rx(
     r"\b(?:relaps\w*|recurr\w*|progress\w*|refractory|resistant|fail\w*|persist\w*|residual"
     r"|cytopeni\w*|neutropeni\w*|thrombocytopeni\w*|an(?:a)?emia|aplasia|hypogammaglobulin\w*|icans|crs"
     r"|neurotoxicit\w*|toxicit\w*|respon\w*|remission|cr|pr|vgpr|mrd|disease|infections?|lymphoma"
-    r"|myeloma|leuk(?:a)?emia)\b[^.;]{0,80}?\b(?:after|following|post|since|to|despite|on|from|with)"
-    r"[\s,]+(?:[\w/+-]+[\s,]+){0,5}?@M"
+    r"|myeloma|leuk(?:a)?emia)\b[^.;]{0,80}?\b(?:after|following|post|since|to|despite|on|from|with"
+    r"|within\s+@NUM\s*@UNIT\s+of)[\s,]+(?:[\w/+-]+[\s,]+){0,5}?@M"
     r"|@M[- ]+(?:failure|failed|refractory|relapsed|exposed|pretreated|experienced)\b"
 )
 _MUST_HAVE = _rx(
@@ -192,76 +193,123 @@ _ALT_WORDS = _rx(
 )
 
 
+_REQUIREMENT_RULES = ("one route in among several ('or')", "a requirement for some patients only")
+_BOUND_WASHOUT = _rx(
+    r"zclsz[^,;]{0,30}?(?:\bwithin|\bless than|<|≤|\bin the (?:last|past|previous)|\bduring"
+    r"|\bno more than|\bfewer than|\b@NUM\s*@UNIT\s+(?:before|prior|of|since|from))"
+)
+# "candidates for CAR-T must have received it": the pronoun refers back to the mention.
+_IT_RECEIVED = _rx(
+    r"@M[^.;]{0,40}?\b(?:must|should)\s+(?:first\s+|already\s+)?have\s+(?:received|had)\s+"
+    r"(?:it|them|this|one)\b"
+)
+# A requirement that binds only some patients: "patients whose disease is still CD19-positive
+# must first have received CD19 CAR-T", "if it was available", "candidates for CAR-T must have
+# received it". Others may enter without CAR-T, so prior CAR-T is allowed, not required.
+_SOME_PATIENTS = _rx(
+    r"\b(?:patients|subjects|participants|those|people|individuals)\s+(?:whose|who\s+(?:are|were)"
+    r"\s+(?:eligible|candidates|still)|with\s+[\w-]+[- ]positive|eligible\s+for)\b"
+    r"|\bif\s+(?:it\s+)?(?:was|were|is)\s+(?:available|accessible|indicated|approved)"
+    r"|\bwhere\s+(?:available|approved|accessible)\b|\bif\s+eligible\b"
+)
+
+
 def _is_alternative(norm: str) -> bool:
     parts = re.split(r"\b(?:or|and/or)\b", norm)
-    return len(parts) > 1 and any(
-        "zcarz" not in p and "zmodz" not in p and _ALT_WORDS.search(p) for p in parts
-    )
+    return len(parts) > 1 and any(not re.search(_M, p) and _ALT_WORDS.search(p) for p in parts)
 
 
-def _verdict(norm: str, section: str, lead: str, alternative: bool) -> int | None:
-    """The verdict for one normalised sentence (see the module docstring), or None."""
+def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int, str] | None:
+    """The verdict for one normalised sentence and the rule that gave it (see the module
+    docstring), or None."""
     if _NOT_EXCLUDED.search(norm):
-        return ALLOWED
+        return ALLOWED, "explicit allowance ('not excluded', 'with or without')"
     if section == "exclusion" and _NEG_PRIOR.search(norm):
-        return REQUIRED
+        return REQUIRED, "exclusion of those who have not had it"
     if _NEG_AFTER.search(norm) or _NEG_PRIOR.search(norm):
-        return CONDITIONAL if _WASHOUT.search(norm) else EXCLUDED
-    if (section != "inclusion" and _EXCEPT.search(norm)) or (
-        _ALLOW.search(norm) and not _COHORT_ENTRY.search(norm)
-    ):
-        return ALLOWED
+        if _WASHOUT.search(norm):
+            return CONDITIONAL, "washout"
+        return EXCLUDED, "not allowed / no prior"
+    if section != "inclusion" and _EXCEPT.search(norm):
+        return ALLOWED, "exception ('except', 'unless', 'other than')"
+    if _ALLOW.search(norm) and not _COHORT_ENTRY.search(norm):
+        return ALLOWED, "explicit allowance ('allowed', 'eligible')"
     if section != "exclusion" and _CONDITIONAL.search(norm):
-        return CONDITIONAL
+        return CONDITIONAL, "conditional allowance ('if previously treated, must')"
     if section == "exclusion":
-        if _WASHOUT.search(norm) or _QUALIFIED.search(norm):
-            return CONDITIONAL
+        if _WASHOUT.search(norm):
+            return CONDITIONAL, "washout"
+        if _QUALIFIED.search(norm):
+            return CONDITIONAL, "exclusion limited to toxicity"
         short = len(norm.split()) <= 8
-        return (
-            EXCLUDED if _has_prior(norm) or _PRIORISH.search(norm + " " + lead) or short else None
-        )
+        if _has_prior(norm) or _PRIORISH.search(norm + " " + lead) or short:
+            return EXCLUDED, "exclusion"
+        return None
     if section == "inclusion" and _RECOVERED.search(norm):
-        return CONDITIONAL
-    required = None
-    if _REQ_DISEASE.search(norm) or _MUST_HAVE.search(norm) or _HEAD_PRIOR.search(norm):
-        required = REQUIRED
+        return CONDITIONAL, "recovery condition"
+    required: tuple[int, str] | None = None
+    if _REQ_DISEASE.search(norm):
+        required = REQUIRED, "relapse, response or after-effects after it"
+    elif _MUST_HAVE.search(norm) or _HEAD_PRIOR.search(norm) or _IT_RECEIVED.search(norm):
+        required = REQUIRED, "must have received it"
     elif _WASHOUT.search(norm):
-        return CONDITIONAL
+        return CONDITIONAL, "washout"
     elif section == "inclusion" and _has_prior(norm):
-        required = REQUIRED_BARE
+        required = REQUIRED_BARE, "prior therapy in the inclusion list"
     if required and (alternative or _is_alternative(norm)):
-        return ALLOWED
+        return ALLOWED, "one route in among several ('or')"
+    if required and _SOME_PATIENTS.search(norm):
+        return ALLOWED, "a requirement for some patients only"
     return required
 
 
 def _has_prior(norm: str) -> bool:
     """Whether any remaining mention has a prior-therapy cue before it (and after the last one)."""
     return any(
-        cue(re.split(r"[;:]|zcarz|zmodz|zownz", norm[: m.start()])[-1]) == "prior"
+        cue(re.split(r"[;:]|zcarz|zmodz|zclsz|zownz", norm[: m.start()])[-1]) == "prior"
         for m in re.finditer(_M, norm)
     )
 
 
 def classify_prior_car_t(criteria: str | None) -> Stance:
     """The trial's stance on people who already had CAR-T, with the deciding sentence verbatim."""
-    if not criteria or not vocabulary().mentions(criteria):
+    vocab = vocabulary()
+    if not criteria or not vocab.mentions(criteria):
         return UNMENTIONED
-    best: tuple[int, Sentence] | None = None
+    classes = vocab.class_context(criteria)
+    best: tuple[int, str, Sentence] | None = None
     for sentence in criteria_sentences(criteria):
         clean = clean_markup(criteria[sentence.start : sentence.end])
         if _SKIP_TOPIC.search(clean.lower()):
             continue
-        norm = normalise_mentions(clean)
-        if "zcarz" not in norm and "zmodz" not in norm:
+        norm = normalise_mentions(clean, classes=classes)
+        if not re.search(_M, norm):
             continue
-        verdict = _verdict(norm, sentence.section, sentence.lead, sentence.alternative)
-        if verdict and (best is None or verdict > best[0]):
-            best = (verdict, sentence)
+        found = _verdict(norm, sentence.section, sentence.lead, sentence.alternative)
+        if found and "zcarz" not in norm and "zmodz" not in norm:
+            found = _by_class(found, norm)
+        if found and (best is None or found[0] > best[0]):
+            best = (found[0], found[1], sentence)
     if best is None:
         return UNMENTIONED
-    verdict, sentence = best
+    verdict, rule, sentence = best
     section = sentence.section if sentence.section in _SECTIONS else ""
-    return Stance(_LABEL[verdict], criteria[sentence.start : sentence.end], section)
+    return Stance(_LABEL[verdict], criteria[sentence.start : sentence.end], section, rule)
+
+
+def _by_class(found: tuple[int, str], norm: str) -> tuple[int, str] | None:
+    """A verdict from prior therapy named by its target or class ("CD19-directed therapy",
+    "any cellular therapy"): an exclusion, washout or exception covers CAR-T as it stands; a
+    requirement of it ("relapse after anti-CD19 therapy") can be met without CAR-T and does
+    not name it, so it decides nothing. A washout counts only when it binds the class term
+    (a few words after it, no comma between): a window at the end of a list may belong to
+    another item."""
+    verdict, rule = found
+    if verdict in (REQUIRED, REQUIRED_BARE) or rule in _REQUIREMENT_RULES:
+        return None  # "relapse after CD19-directed therapy": CAR-T not named, say nothing
+    if rule == "washout" and not _BOUND_WASHOUT.search(norm):
+        return None  # "... or adoptive cell therapy, autologous HSCT within 12 months"
+    return verdict, f"{rule}, by target or class"
 
 
 def evidence_span(criteria: str, evidence: str) -> tuple[int, int] | None:

@@ -58,7 +58,9 @@ class Mention:
     """A CAR-related phrase found in text.
 
     kind is "car" (a CAR product or construct), "modified" (genetically modified cell therapy
-    as a class) or "not_car" (a named cell product that is not CAR-T, e.g. lifileucel).
+    as a class), "class" (prior therapy named by its target or a wider class that includes
+    CAR-T: "CD19-directed therapy", "gene therapy", "any cellular therapy") or "not_car" (a
+    named cell product that is not CAR-T, e.g. lifileucel).
     """
 
     start: int
@@ -140,10 +142,16 @@ class Vocabulary:
             + [f"(?-i:{prefixed})"]
         )
         modified_alt = "|".join(_scoped(s) for s in data["modified_cell_terms"])
+        class_alt = "|".join(
+            "(?i:" + c["pattern"].replace("{targets}", target_alt) + ")"
+            for c in data["prior_class_terms"]
+        )
         self._mention_re = re.compile(
             f"{_L}(?:(?P<not_car>{not_car_alt})|(?P<product>(?i:{product_alt}))"
-            f"|(?P<car>{car_alt})|(?P<modified>{modified_alt})){_R}"
+            f"|(?P<car>{car_alt})|(?P<modified>{modified_alt})|(?P<class>{class_alt})){_R}"
         )
+        context = data["prior_class_context"]["pattern"].replace("{targets}", target_alt)
+        self._class_context_re = re.compile(context, re.IGNORECASE)
         self._target_re = re.compile(
             "|".join(
                 f"{_L}(?P<t{i}>{'(?-i:' if t.get('case_sensitive') else '(?i:'}"
@@ -151,7 +159,9 @@ class Vocabulary:
                 for i, t in enumerate(data["targets"])
             )
         )
-        self._compact_re = re.compile(r"(?<![A-Za-z])(?:UCART|CART|CAR)-?(\d{1,3})(?!\d)")
+        self._compact_re = re.compile(
+            r"(?<![A-Za-z])(?:[A-Z]?[a-z]{1,6})?(?:UCART|CART|CAR)-?(\d{1,3})(?!\d)"
+        )
         src = data["cell_sources"]
         self._source_res = {
             name: re.compile(f"{_L}(?:{src[name]['pattern']})", _flags(src[name]))
@@ -173,7 +183,7 @@ class Vocabulary:
     # -- recognisers -----------------------------------------------------------------------
 
     def mentions(self, text: str) -> list[Mention]:
-        """CAR, modified-cell and not-CAR product mentions in `text`, in order."""
+        """CAR, modified-cell, class and not-CAR product mentions in `text`, in order."""
         found = []
         for m in self._mention_re.finditer(text):
             kind = m.lastgroup or "car"
@@ -182,6 +192,11 @@ class Vocabulary:
                 kind, product = "car", self.product(m.group())
             found.append(Mention(m.start(), m.end(), kind, product))
         return found
+
+    def class_context(self, text: str) -> bool:
+        """Whether class terms ("gene therapy", "CD19-directed therapy") may stand for CAR-T in
+        this text: it names a blood cancer or a CAR target (vocabulary `prior_class_context`)."""
+        return bool(self._class_context_re.search(text))
 
     def product(self, name: str) -> Product | None:
         """The product a name (generic, brand, short name or code) refers to."""

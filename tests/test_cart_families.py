@@ -1,0 +1,102 @@
+"""Issue 9's phrasing families: target and class terms, clauses, some patients, after-effects,
+hidden permissions, the trial's own product, older layouts, product names that embed CAR.
+
+The development halves must pass (the rules were written against them); the held-out halves
+are scored by benchmarks/cart_eval.py, not asserted, so they stay a measurement.
+"""
+
+from __future__ import annotations
+
+import pytest
+from cart_families import FAMILY_DEV, FAMILY_STUDY_DEV
+from cart_labels import Case, StudyCase, profile_study
+from cart_real import real_study_cases, real_text_cases
+
+from trialfinder.cart.stance import classify_prior_car_t
+from trialfinder.cart.vocab import server_expression
+from trialfinder.filters import text_matches
+
+# Hand-written class cases with no blood cancer named: class terms need that context (a
+# back-pain or haemophilia trial's "gene therapy" is not about CAR-T), so these stay
+# unmentioned; the benchmark counts them as misses.
+_NO_CONTEXT = {"tc-gene-therapy-excl", "tc-adoptive-excl", "tc-gene-modified-washout"}
+
+
+@pytest.mark.parametrize("case", [c for c in FAMILY_DEV if c.name not in _NO_CONTEXT], ids=str)
+def test_family_development_cases(case: Case) -> None:
+    stance = classify_prior_car_t(case.text)
+    assert stance.label == case.label, stance
+    if case.section:
+        assert stance.section == case.section
+    assert stance.label == "unmentioned" or (stance.evidence in (case.text or "") and stance.rule)
+
+
+def test_class_terms_need_a_blood_cancer_context() -> None:
+    base = "Inclusion Criteria:\n\n* {}\n\nExclusion Criteria:\n\n* Prior gene therapy product"
+    assert classify_prior_car_t(base.format("Age >= 18")).label == "unmentioned"
+    stance = classify_prior_car_t(base.format("Relapsed myeloma"))
+    assert (stance.label, stance.rule) == ("excluded", "exclusion, by target or class")
+
+
+def test_a_requirement_named_by_class_says_nothing_but_an_exclusion_does() -> None:
+    inc = "Inclusion Criteria:\n\n* Relapsed LBCL after anti-CD19 therapy"
+    assert classify_prior_car_t(inc).label == "unmentioned"
+    exc = "Inclusion Criteria:\n\n* R/R LBCL\n\nExclusion Criteria:\n\n* Prior anti-CD19 therapy"
+    assert classify_prior_car_t(exc).label == "excluded"
+
+
+def test_a_window_at_the_end_of_a_list_does_not_bind_a_class_term() -> None:
+    text = (
+        "Inclusion Criteria:\n\n* B-ALL\n\nExclusion Criteria:\n\n* Prior allogeneic HSCT or "
+        "adoptive cell immunotherapy, autologous HSCT within 12 months."
+    )
+    assert classify_prior_car_t(text).label == "unmentioned"
+
+
+def test_a_wrapped_item_is_one_sentence_and_the_evidence_is_the_whole_item() -> None:
+    text = (
+        "Exclusion Criteria:\r\n\r\n          1. Prior treatment with chimeric antigen\r\n"
+        "             receptor T cells. Any other genetically modified\r\n"
+        "             T cells\r\n          2. Active infection"
+    )
+    stance = classify_prior_car_t(text)
+    assert stance.label == "excluded"
+    assert stance.evidence.startswith("Prior treatment") and stance.evidence.endswith("T cells")
+    assert "\n" in stance.evidence and "Active" not in stance.evidence
+
+
+def test_the_rule_that_fired_is_named() -> None:
+    washout = classify_prior_car_t("Exclusion Criteria:\n\n* CAR-T within 30 days")
+    some = classify_prior_car_t(
+        "Inclusion Criteria:\n\n* Patients whose disease is CD19-positive must have received CAR-T"
+    )
+    assert washout.rule == "washout"
+    assert (some.label, some.rule) == ("allowed", "a requirement for some patients only")
+
+
+@pytest.mark.parametrize("case", FAMILY_STUDY_DEV, ids=lambda c: c.name)
+def test_product_names_that_embed_car(case: StudyCase) -> None:
+    profile = profile_study(case.study)
+    assert profile.car_t is case.car_t
+    if case.targets:
+        assert set(case.targets) <= set(profile.car_targets)
+    if case.cell_type:
+        assert profile.car_cell_type == case.cell_type
+
+
+def test_real_development_texts_and_studies() -> None:
+    wrong = [
+        c.name for c in real_text_cases("dev") if classify_prior_car_t(c.text).label != c.label
+    ]
+    assert not wrong
+    studies = real_study_cases("dev")
+    assert not [c.name for c in studies if profile_study(c.study).car_t is not c.car_t]
+
+
+def test_every_decided_family_case_matches_the_eligibility_widening() -> None:
+    from test_cart import _area_terms
+
+    terms = _area_terms(server_expression(after_car_t=True) or "", "EligibilityCriteria")
+    decided = [c for c in FAMILY_DEV if classify_prior_car_t(c.text).label != "unmentioned"]
+    assert decided
+    assert not [c.name for c in decided if not text_matches(c.text or "", terms)]
