@@ -32,10 +32,27 @@ def check_output(output: Path | None) -> Path | None:
     return target
 
 
-def write_output(text: str, output: Path | None, *, bom: bool = False) -> None:
-    """Data to stdout, or to a file: a regular file is replaced whole or not at all."""
+def check_binary_output(output: Path | None, fmt: str) -> None:
+    """A binary format needs a file, or a stdout that is not a terminal (checked up front)."""
+    if check_output(output) is not None:
+        return
+    if sys.stdout.isatty() or getattr(sys.stdout, "buffer", None) is None:
+        raise UsageError(
+            f"--format {fmt} writes a binary file, which a terminal cannot show; "
+            f"add -o FILE.{fmt} (or redirect stdout to a file)"
+        )
+
+
+def write_output(text: str | bytes, output: Path | None, *, bom: bool = False) -> None:
+    """Data to stdout, or to a file: a regular file is replaced whole or not at all.
+
+    Bytes (a binary format) are written as they are: to stdout's binary buffer, or to a file.
+    """
     target = check_output(output)
     encoding = "utf-8-sig" if bom else "utf-8"
+    if isinstance(text, bytes):
+        _write_bytes(text, target, output)
+        return
     if target is None:
         encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
         buffer = getattr(sys.stdout, "buffer", None)
@@ -61,12 +78,32 @@ def write_output(text: str, output: Path | None, *, bom: bool = False) -> None:
     sys.stderr.write(f"Wrote {target}\n")
 
 
-def replace_atomically(target: Path, text: str, encoding: str = "utf-8") -> None:
-    """Replace a regular file whole (or not at all), keeping its permissions; synced to disk."""
+def _write_bytes(data: bytes, target: Path | None, output: Path | None) -> None:
+    if target is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        if target.exists() and not target.is_file():
+            with open(target, "wb") as fh:
+                fh.write(data)
+        else:
+            replace_atomically(target, data)
+    except OSError as exc:
+        raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
+    sys.stderr.write(f"Wrote {target}\n")
+
+
+def replace_atomically(target: Path, text: str | bytes, encoding: str = "utf-8") -> None:
+    """Replace a regular file whole (or not at all), keeping its permissions; synced to disk.
+
+    Text is written in `encoding`; bytes as they are."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
+        data = text if isinstance(text, bytes) else text.encode(encoding)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())  # a report is on disk before the baseline moves past it
         if target.exists():

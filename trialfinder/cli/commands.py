@@ -41,7 +41,7 @@ from trialfinder.cli.options import (
     TermOpt,
     UpdatedSinceOpt,
 )
-from trialfinder.output import check_output, write_output
+from trialfinder.output import check_binary_output, check_output, write_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,7 +94,7 @@ def search(
     Example: trialfinder search -c lymphoma --after-car-t --near "Houston, TX" --radius 200mi
     """
     from trialfinder.render.columns import default_columns, parse_columns
-    from trialfinder.render.formats import check_format
+    from trialfinder.render.formats import check_format, is_binary
     from trialfinder.search import SITE_OUTPUT_COLUMNS, all_columns, site_rows
     from trialfinder.spec import SearchSpec
 
@@ -129,6 +129,8 @@ def search(
     available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(plan.options)
     chosen = parse_columns(columns, available)
     check_output(output)
+    if is_binary(fmt):
+        check_binary_output(output, fmt)
     result = _run(plan, source, api_url)
     note(f"Data: {result.source}")
     by_distance = plan.query.sort == "distance"
@@ -148,7 +150,7 @@ def search(
     for line in result.notes:
         note(f"Note: {line}")
     _summary(result, sites, len(frame))
-    _emit(frame, cols, fmt, output, group)
+    _emit(frame, cols, fmt, output, group, sheet="sites" if sites else "trials")
 
 
 def _echo_place(plan: Search) -> None:
@@ -187,10 +189,19 @@ def _summary(result: SearchResult, per_site: bool, rows: int) -> None:
 
 
 def _emit(
-    frame: pd.DataFrame, cols: list[str], fmt: str, output: Path | None, group: str | None = None
+    frame: pd.DataFrame,
+    cols: list[str],
+    fmt: str,
+    output: Path | None,
+    group: str | None = None,
+    *,
+    sheet: str = "trials",
 ) -> None:
-    from trialfinder.render.formats import FORMATS, render
+    from trialfinder.render.formats import FORMATS, is_binary, render, render_bytes
 
+    if is_binary(fmt):
+        write_output(render_bytes(frame, fmt, cols, sheet=sheet), output)
+        return
     into_file = to_file(output)
     if fmt == "table" and frame.empty and not into_file:
         return  # nothing to show; a file is still rewritten so it never holds stale results
@@ -218,12 +229,14 @@ def show(
     Example: trialfinder show NCT01234567 --near 77030
     """
     from trialfinder.ctgov.query import check_nct_id
-    from trialfinder.render.formats import check_format
+    from trialfinder.render.formats import check_format, is_binary
     from trialfinder.spec import SearchSpec
 
     fmt = check_format(fmt)
     ids = list(dict.fromkeys(check_nct_id(i) for i in nct_ids))
     check_output(output)
+    if is_binary(fmt):
+        check_binary_output(output, fmt)
     where = SearchSpec(near=near, lat=lat, lon=lon, radius=radius)
     distance = where.distance()
     place = where.place()
@@ -248,8 +261,8 @@ def show(
 
 def _show_text(
     details: list[dict[str, object]], studies: list[Study], fmt: str, output: Path | None
-) -> str:
-    from trialfinder.render.formats import render, render_json
+) -> str | bytes:
+    from trialfinder.render.formats import is_binary, render, render_bytes, render_json
     from trialfinder.render.study import render_study
 
     if fmt == "table":
@@ -262,4 +275,6 @@ def _show_text(
     from trialfinder.search import study_rows
 
     frame = study_rows(studies)
+    if is_binary(fmt):
+        return render_bytes(frame, fmt, list(frame.columns))
     return render(frame, fmt, list(frame.columns), width=None if to_file(output) else width())

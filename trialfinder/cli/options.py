@@ -21,7 +21,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Output format: table, csv, json, jsonl or markdown.",
+        help="Output format: table, csv, json, jsonl, markdown or xlsx (a file: use -o).",
         metavar="FORMAT",
     ),
 ]

@@ -64,8 +64,8 @@ def table_view(options: SearchOptions, available: Sequence[str]) -> TableView:
 def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) -> list[str]:
     """The columns shown when --columns is not given: every one for data formats, the
     view's for tables (which `fit_columns` may narrow to the terminal)."""
-    if not FORMATS[fmt].tabular:
-        return list(available)
+    if fmt not in FORMATS or not FORMATS[fmt].tabular:
+        return list(available)  # data formats (and spreadsheets) carry every column
     return list(table_view(options, available).columns)
 
 

@@ -1,6 +1,8 @@
 """The output formats registry: each format's name, how it renders a frame, how it is written.
 
-Every command takes the same `--format`; a test runs every format in this registry.
+Every command takes the same `--format`; a test runs every format in this registry. Text
+formats are in `FORMATS`; `FILE_FORMATS` holds the binary ones (xlsx), which go to a file or a
+pipe and are refused for a terminal.
 """
 
 from __future__ import annotations
@@ -79,17 +81,54 @@ FORMATS: dict[str, Format] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A binary output format: written to a file (or a pipe), never to a terminal."""
+
+    name: str
+    render: Callable[[pd.DataFrame, Sequence[str], str], bytes]  # (frame, columns, sheet)
+    description: str
+    suffix: str
+
+
+def _xlsx(frame: pd.DataFrame, columns: Sequence[str], sheet: str) -> bytes:
+    from trialfinder.render.xlsx import render_xlsx  # openpyxl only when asked for
+
+    return render_xlsx(frame, columns, sheet)
+
+
+# Binary formats, kept apart from the text FORMATS above (which every text path loops over).
+FILE_FORMATS: dict[str, FileFormat] = {
+    "xlsx": FileFormat(
+        "xlsx", _xlsx, "an Excel workbook: typed cells, frozen header, filters, links", ".xlsx"
+    ),
+}
 # Spellings accepted for a format (show's readable text is its `table`).
-ALIASES = {"text": "table", "md": "markdown", "ndjson": "jsonl"}
+ALIASES = {"text": "table", "md": "markdown", "ndjson": "jsonl", "excel": "xlsx"}
 
 
 def check_format(fmt: str) -> str:
     """Validate an output format name (raises InvalidOption naming the formats)."""
     key = fmt.strip().lower()
     key = ALIASES.get(key, key)
-    if key not in FORMATS:
-        raise InvalidOption("--format", fmt, tuple(FORMATS))
+    if key not in FORMATS and key not in FILE_FORMATS:
+        raise InvalidOption("--format", fmt, (*FORMATS, *FILE_FORMATS))
     return key
+
+
+def is_binary(fmt: str) -> bool:
+    """Whether a (checked) format writes bytes, for a file rather than a terminal."""
+    return fmt in FILE_FORMATS
+
+
+def render_bytes(
+    frame: pd.DataFrame, fmt: str, columns: Sequence[str] | None = None, *, sheet: str = "trials"
+) -> bytes:
+    """Render a frame in one of FILE_FORMATS."""
+    cols = list(columns) if columns else list(frame.columns)
+    return FILE_FORMATS[check_format(fmt)].render(frame, cols, sheet)
 
 
 def render(
