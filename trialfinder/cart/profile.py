@@ -25,6 +25,7 @@ CART_COLUMNS = (
     "prior_car_t",
     "prior_car_t_evidence",
     "prior_car_t_section",
+    "prior_car_t_rule",
 )
 
 
@@ -138,4 +139,5 @@ def row_of(p: CarTProfile) -> dict[str, object]:
         "prior_car_t": p.prior_car_t.label,
         "prior_car_t_evidence": p.prior_car_t.evidence,
         "prior_car_t_section": p.prior_car_t.section,
+        "prior_car_t_rule": p.prior_car_t.rule,
     }
