@@ -12,6 +12,11 @@ header counts as inclusion), then into items (bullets, numbers, nesting, with ea
 lead-in line) and sentences. Markdown escapes (``\\>``, ``\\[``, ``\\*``) are undone for
 matching only: the evidence returned is always the verbatim sentence.
 
+Records reach here with markdown escapes already undone (`trialfinder.text`); older exports'
+wrapped lines (no blank line between, no bullet, a hanging indent or a line stopped
+mid-sentence) are joined into their item, and a wrapped item is one sentence: its evidence is
+the whole item.
+
 Each CAR mention (spellings, product names, stems, "genetically modified cell therapy") is
 first judged by the nearest cue before it: "prior", "received", "relapse after", ... make it
 prior therapy; "prior to", "at the time of", "eligible to receive", "manufacturing of",
@@ -36,8 +41,24 @@ Sentences about pregnancy or contraception are ignored. Each remaining sentence 
   mention ("history of CAR-T") -> required. A requirement that is only one OR'd route in
   ("relapse after transplant or CAR-T", an item ending in OR, "any of the following:") is
   downgraded to allowed (explicit): prior CAR-T is permitted, not needed.
+- a requirement that binds only some patients ("patients whose disease is still CD19-positive
+  must first have received CD19 CAR-T", "if it was available", "candidates for CAR-T must have
+  received it") -> allowed: others may enter without CAR-T.
+- inclusion: after-effects of CAR-T (cytopenia, aplasia, CRS, ICANS, infections, loss of
+  persistence) after it or within N days of it -> required.
+- prior therapy named by its target or a class that includes CAR-T ("CD19-directed therapy",
+  "any anti-BCMA agent", "agents against GPRC5D", "gene therapy", "any cellular therapy",
+  "adoptive cell therapy", "T-cell redirecting therapy"), counted only in texts that name a
+  blood cancer or a blood-cancer target: an exclusion -> excluded, an exception -> allowed, a
+  washout -> allowed only when the window binds the term (a few words after it, no comma
+  between); a requirement ("relapse after anti-CD19 therapy") does not name CAR-T and decides
+  nothing.
 - no section header: only the unambiguous phrasings above count; a bare "Prior CAR-T" stays
   unmentioned.
+
+The rule that decided is returned with the stance (`Stance.rule`, the `prior_car_t_rule`
+column), in words: "washout", "exclusion, by target or class", "a requirement for some
+patients only", ...
 
 Precedence when several sentences speak: required > allowed (explicit) > excluded > allowed
 (conditional) > unmentioned. So a cohort that requires prior CAR-T wins over everything; an
