@@ -43,7 +43,9 @@ def check_binary_output(output: Path | None, fmt: str) -> None:
         )
 
 
-def write_output(text: str | bytes, output: Path | None, *, bom: bool = False) -> None:
+def write_output(
+    text: str | bytes, output: Path | None, *, bom: bool = False, quiet: bool = False
+) -> None:
     """Data to stdout, or to a file: a regular file is replaced whole or not at all.
 
     Bytes (a binary format) are written as they are: to stdout's binary buffer, or to a file.
@@ -51,7 +53,7 @@ def write_output(text: str | bytes, output: Path | None, *, bom: bool = False) -
     target = check_output(output)
     encoding = "utf-8-sig" if bom else "utf-8"
     if isinstance(text, bytes):
-        _write_bytes(text, target, output)
+        _write_bytes(text, target, output, quiet)
         return
     if target is None:
         encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
@@ -75,10 +77,11 @@ def write_output(text: str | bytes, output: Path | None, *, bom: bool = False) -
             replace_atomically(target, text, encoding)
     except OSError as exc:
         raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
-    sys.stderr.write(f"Wrote {target}\n")
+    if not quiet:
+        sys.stderr.write(f"Wrote {target}\n")
 
 
-def _write_bytes(data: bytes, target: Path | None, output: Path | None) -> None:
+def _write_bytes(data: bytes, target: Path | None, output: Path | None, quiet: bool) -> None:
     if target is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -92,7 +95,8 @@ def _write_bytes(data: bytes, target: Path | None, output: Path | None) -> None:
             replace_atomically(target, data)
     except OSError as exc:
         raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
-    sys.stderr.write(f"Wrote {target}\n")
+    if not quiet:
+        sys.stderr.write(f"Wrote {target}\n")
 
 
 def replace_atomically(target: Path, text: str | bytes, encoding: str = "utf-8") -> None:

@@ -6,9 +6,9 @@ onto a `SearchSpec` and renders what comes back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -97,6 +97,8 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
     total: int | None = None
     truncated: bool = False
+    # Trials a CAR-T or near-me filter dropped: (nct_id, title, reason), in the order dropped.
+    dropped: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
@@ -155,30 +157,89 @@ def _add_cart_columns(frame: pd.DataFrame, records: dict[str, Study]) -> pd.Data
     return pd.concat([frame, cart], axis=1)
 
 
-def _cart_filter(frame: pd.DataFrame, options: SearchOptions, notes: list[str]) -> pd.DataFrame:
+def _stance_reason(row: pd.Series[Any]) -> str:
+    evidence = row["prior_car_t_evidence"]
+    said = f': "{evidence}"' if evidence else " (the criteria do not mention prior CAR-T)"
+    return f"prior CAR-T {row['prior_car_t']}{said}"
+
+
+def _cart_filter(
+    frame: pd.DataFrame,
+    options: SearchOptions,
+    notes: list[str],
+    dropped: list[tuple[str, str, str]],
+) -> pd.DataFrame:
     if frame.empty:
         return frame
-    mask = pd.Series(True, index=frame.index)
+    reasons: dict[Any, str] = {}  # frame index -> why it was dropped (the first reason)
+
+    def drop(mask: pd.Series[bool], why: Callable[[pd.Series[Any]], str]) -> None:
+        for index in frame.index[mask]:
+            reasons.setdefault(index, why(frame.loc[index]))
+
     if options.car_t or options.targets:
-        mask &= frame["car_t"].astype(bool)
+        drop(~frame["car_t"].astype(bool), lambda r: "not a CAR-T trial (its own treatment)")
     if options.targets:
         wanted = {t.upper() for t in options.targets}
-        mask &= frame["car_targets"].map(lambda ts: bool(wanted & {t.upper() for t in ts}))
+        has = frame["car_targets"].map(lambda ts: bool(wanted & {t.upper() for t in ts}))
+        drop(
+            ~has.astype(bool), lambda r: "CAR targets " + (", ".join(r["car_targets"]) or "unknown")
+        )
     if options.prior_car_t:
-        mask &= frame["prior_car_t"].isin(options.prior_car_t)
+        drop(~frame["prior_car_t"].isin(options.prior_car_t), _stance_reason)
     if options.after_car_t:
-        excluded = mask & (frame["prior_car_t"] == "excluded")
+        excluded = (frame["prior_car_t"] == "excluded") & ~frame.index.isin(list(reasons))
         if excluded.any():
             notes.append(
                 f"{int(excluded.sum())} trial(s) dropped because their eligibility criteria "
                 "exclude people who already had CAR-T (see them with --prior-car-t excluded)"
             )
-        mask &= frame["prior_car_t"].isin(("required", "allowed"))
-    return frame.loc[mask].reset_index(drop=True)
+        drop(~frame["prior_car_t"].isin(("required", "allowed")), _stance_reason)
+    gone = frame.index.isin(list(reasons))
+    dropped += [
+        (str(frame.at[i, "nct_id"]), str(frame.at[i, "title"]), reasons[i])
+        for i in frame.index[gone]
+    ]
+    return frame.loc[~gone].reset_index(drop=True)
+
+
+def _near_reasons(
+    lost: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, where: str
+) -> list[tuple[str, str, str]]:
+    """Why each trial `lost` has no site near: its nearest open site, wherever it is."""
+    from trialfinder.geo.distance import OPEN_SITE_STATUSES, measure
+
+    assert options.near is not None
+    candidates = sites[sites["nct_id"].isin(lost["nct_id"])]
+    if not options.any_site_status:
+        candidates = candidates[candidates["site_status"].isin(OPEN_SITE_STATUSES)]
+    measured = measure(candidates, options.near).sort_values("distance_km", kind="stable")
+    nearest = measured.drop_duplicates("nct_id").set_index("nct_id")
+    which = "site" if options.any_site_status else "open site"
+    out = []
+    for nct, title in zip(lost["nct_id"], lost["title"], strict=True):
+        if nct not in nearest.index:
+            reason = f"no {which} listed"
+        else:
+            site = nearest.loc[nct]
+            place = ", ".join(
+                str(p) for p in (site["facility"], site["city"], site["country"]) if p
+            )
+            far = site["distance_mi"]
+            far_text = (
+                "no coordinates" if pd.isna(far) else f"{far:.0f} mi ({site['distance_km']:.0f} km)"
+            )
+            reason = f"no {which} {where}; nearest {which}: {place}, {far_text}"
+        out.append((str(nct), str(title), reason))
+    return out
 
 
 def _near(
-    frame: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, notes: list[str]
+    frame: pd.DataFrame,
+    sites: pd.DataFrame,
+    options: SearchOptions,
+    notes: list[str],
+    dropped: list[tuple[str, str, str]],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from trialfinder.geo.distance import (
         DEFAULT_RADIUS,
@@ -193,16 +254,15 @@ def _near(
     in_range = in_range[in_range["nct_id"].isin(frame["nct_id"])]
     contacts = dict(zip(frame["nct_id"], frame["central_contact"], strict=True))
     nearest = nearest_by_study(in_range, contacts)
-    before = len(frame)
+    lost = frame[~frame["nct_id"].isin(nearest["nct_id"])]
     frame = frame.merge(nearest, on="nct_id", how="inner")
-    dropped = before - len(frame)
     borrowed = int(frame["nearest_site_located_by"].str.endswith(STATUS_FROM_TRIAL).sum())
     if borrowed:
         notes.append(
             f"{borrowed} trial(s) kept on the trial's own status: their nearest site lists no "
             "status of its own (nearest_site_located_by says 'site status from trial')"
         )
-    if dropped:
+    if len(lost):
         which = (
             "site of any status"
             if options.any_site_status
@@ -216,9 +276,10 @@ def _near(
             else f"within {radius.value:g} {radius.unit} of {options.near.label}"
         )
         notes.append(
-            f"{dropped} trial(s) dropped: no {which} {where}"
+            f"{len(lost)} trial(s) dropped: no {which} {where}"
             + ("" if options.any_site_status else " (use --any-site-status to keep them)")
         )
+        dropped += _near_reasons(lost, sites, options, where)
     return frame, in_range
 
 
@@ -250,13 +311,14 @@ def run_search(
     # Saved data gets the whole query locally; server results get its structured part again,
     # which is cheap and covers the API ignoring filters for NCT-id-only queries (pitfall 3).
     frame = filters.apply_query(frame, records, query, text=not fetched.server_filtered)
+    dropped: list[tuple[str, str, str]] = []
     if options.has_cart_columns:
         frame = _add_cart_columns(frame, records)
-        frame = _cart_filter(frame, options, notes)
+        frame = _cart_filter(frame, options, notes, dropped)
 
     sites = sites_frame(records[n] for n in frame["nct_id"])
     if options.near is not None:
-        frame, sites = _near(frame, sites, options, notes)
+        frame, sites = _near(frame, sites, options, notes, dropped)
 
     sort = query.sort
     if sort == "relevance" and not (fetched.server_filtered and query.has_text_query):
@@ -277,7 +339,9 @@ def run_search(
         notes.append(f"showing the first {len(frame)} result(s); more match (raise --limit)")
     sites = sites[sites["nct_id"].isin(frame["nct_id"])].reset_index(drop=True)
     kept = [records[n] for n in frame["nct_id"]]
-    return SearchResult(frame, sites, kept, fetched.description, notes, fetched.total, truncated)
+    return SearchResult(
+        frame, sites, kept, fetched.description, notes, fetched.total, truncated, dropped
+    )
 
 
 def study_rows(studies: Sequence[Study]) -> pd.DataFrame:

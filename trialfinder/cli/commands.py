@@ -6,6 +6,7 @@ functions only translate options, call the core, and write what it returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from trialfinder.cli.options import (
     CarTOpt,
     ColumnsOpt,
     ConditionOpt,
+    ExplainOpt,
     FormatOpt,
     InterventionOpt,
     LatOpt,
@@ -29,6 +31,7 @@ from trialfinder.cli.options import (
     OutputOpt,
     PhaseOpt,
     PriorCarTOpt,
+    QuietOpt,
     RadiusOpt,
     SexOpt,
     SitesOpt,
@@ -86,10 +89,13 @@ def search(
     columns: ColumnsOpt = None,
     source: SourceOpt = None,
     api_url: ApiUrlOpt = None,
+    quiet: QuietOpt = False,
+    explain: ExplainOpt = False,
 ) -> None:
     """Search trials by condition, treatment, status, phase, CAR-T stance and distance.
 
-    Data goes to stdout; where it came from, counts and notes go to stderr.
+    Data goes to stdout; where it came from, counts and notes go to stderr (none with
+    --quiet; --explain lists each trial a CAR-T or near-me filter dropped, and why).
 
     Example: trialfinder search -c lymphoma --after-car-t --near "Houston, TX" --radius 200mi
     """
@@ -125,14 +131,15 @@ def search(
         sites=sites,
     )
     plan = spec.resolve()
-    _echo_place(plan)
+    say = _silent if quiet else note
+    _echo_place(plan, say)
     available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(plan.options)
     chosen = parse_columns(columns, available)
     check_output(output)
     if is_binary(fmt):
         check_binary_output(output, fmt)
-    result = _run(plan, source, api_url)
-    note(f"Data: {result.source}")
+    result = _run(plan, source, api_url, quiet=quiet)
+    say(f"Data: {result.source}")
     by_distance = plan.query.sort == "distance"
     frame = site_rows(result, by_distance=by_distance) if sites else result.studies
     group = None
@@ -148,44 +155,57 @@ def search(
     else:
         cols = default_columns(plan.options, fmt, list(frame.columns))
     for line in result.notes:
-        note(f"Note: {line}")
-    _summary(result, sites, len(frame))
-    _emit(frame, cols, fmt, output, group, sheet="sites" if sites else "trials")
+        say(f"Note: {line}")
+    _summary(result, sites, len(frame), say)
+    if explain:
+        for nct, title, reason in result.dropped:
+            note(f"Dropped {nct} ({title}): {reason}")
+        if not result.dropped:
+            note("Dropped: none (no CAR-T or near-me filter dropped a trial)")
+    _emit(frame, cols, fmt, output, group, sheet="sites" if sites else "trials", quiet=quiet)
 
 
-def _echo_place(plan: Search) -> None:
+def _silent(message: str) -> None:
+    """--quiet: a note that is not said."""
+
+
+def _echo_place(plan: Search, say: Callable[[str], None] = note) -> None:
     place = plan.options.near
     if place is not None:
-        note(f"Near: {place.label} ({place.lat:.4f}, {place.lon:.4f})")
+        say(f"Near: {place.label} ({place.lat:.4f}, {place.lon:.4f})")
 
 
-def _run(plan: Search, source: str | None, api_url: str | None) -> SearchResult:
+def _run(
+    plan: Search, source: str | None, api_url: str | None, *, quiet: bool = False
+) -> SearchResult:
     from trialfinder.cli.progress import ProgressBar
-    from trialfinder.ctgov.sources import Hooks
+    from trialfinder.ctgov.sources import NO_HOOKS, Hooks
     from trialfinder.search import run_search
 
     data_source = open_source(source, api_url)
     bar = ProgressBar(seconds_per_page=data_source.pace or 1.2)
     try:
-        hooks = Hooks(progress=bar, retry=bar.retrying)
+        hooks = NO_HOOKS if quiet else Hooks(progress=bar, retry=bar.retrying)
         return run_search(plan.query, data_source, plan.options, hooks=hooks)
     finally:
         bar.finish()
         data_source.close()
 
 
-def _summary(result: SearchResult, per_site: bool, rows: int) -> None:
+def _summary(
+    result: SearchResult, per_site: bool, rows: int, say: Callable[[str], None] = note
+) -> None:
     trials = len(result.studies)
     if trials == 0:
-        note("No trials matched.")
+        say("No trials matched.")
         return
     total = ""
     if result.total is not None and result.total != trials and not result.truncated:
         total = f"; the API matched {result.total} before trialfinder's own filters"
     if per_site:
-        note(f"Found {rows} site(s) in {trials} trial(s){total}.")
+        say(f"Found {rows} site(s) in {trials} trial(s){total}.")
     else:
-        note(f"Found {trials} trial(s){total}.")
+        say(f"Found {trials} trial(s){total}.")
 
 
 def _emit(
@@ -196,17 +216,18 @@ def _emit(
     group: str | None = None,
     *,
     sheet: str = "trials",
+    quiet: bool = False,
 ) -> None:
     from trialfinder.render.formats import FORMATS, is_binary, render, render_bytes
 
     if is_binary(fmt):
-        write_output(render_bytes(frame, fmt, cols, sheet=sheet), output)
+        write_output(render_bytes(frame, fmt, cols, sheet=sheet), output, quiet=quiet)
         return
     into_file = to_file(output)
     if fmt == "table" and frame.empty and not into_file:
         return  # nothing to show; a file is still rewritten so it never holds stale results
     text = render(frame, fmt, cols, width=None if into_file else width(), group=group)
-    write_output(text, output, bom=FORMATS[fmt].bom_in_files and into_file)
+    write_output(text, output, bom=FORMATS[fmt].bom_in_files and into_file, quiet=quiet)
 
 
 @app.command()

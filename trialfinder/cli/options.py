@@ -227,6 +227,25 @@ SitesOpt = Annotated[
     ),
 ]
 
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="No notes on stderr (where the data came from, counts, what was dropped); "
+        "errors are still shown. For cron.",
+    ),
+]
+ExplainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        "--show-dropped",
+        help="List on stderr each trial a CAR-T or near-me filter dropped, and why "
+        "(the stance and its sentence; the nearest open site and its distance).",
+    ),
+]
+
 # -- show -------------------------------------------------------------------------------------
 
 NctIdsArg = Annotated[
