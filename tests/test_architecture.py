@@ -34,6 +34,7 @@ LAYERS: list[list[str]] = [
         "cart.reading",
         "cart.stance",
         "cart.profile",
+        "cart.options",
         "geo.sphere",
         "geo.names",
         "geo.gazetteer",
@@ -66,7 +67,7 @@ LAYERS: list[list[str]] = [
         "render.changes",
         "render.report",
     ],
-    ["cli.options", "cli.progress", "cli.app", "cli.commands", "cli.watch"],
+    ["cli.options", "cli.progress", "cli.app", "cli.commands", "cli.watch", "cli.after"],
 ]
 # third-party library -> the parts allowed to import it
 OWNERS = {

@@ -1,0 +1,168 @@
+"""The `options` command: for a person whose CAR-T did not work, the trials open to them, by kind.
+
+A search with --after-car-t (trials that require or allow prior CAR-T), each trial placed in
+one option group (`trialfinder.cart.options`: CAR-T, allogeneic CAR-T, CAR-NK, bispecific,
+ADC, checkpoint, transplant, targeted, radiotherapy, supportive, other), groups in that order
+with their counts, and the groups with no trial said too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from trialfinder.cli.app import app, note, width
+from trialfinder.cli.options import (
+    AnySiteStatusOpt,
+    ApiUrlOpt,
+    ConditionOpt,
+    FormatOpt,
+    LatOpt,
+    LonOpt,
+    NearOpt,
+    OutputOpt,
+    QuietOpt,
+    RadiusOpt,
+    SourceOpt,
+    StatusOpt,
+    TermOpt,
+)
+from trialfinder.errors import InvalidOption
+from trialfinder.output import check_output, write_output
+
+__all__ = ["grouped", "options", "render_options"]
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_GROUP_NAMES = "car-t, allogeneic-car-t, car-nk, bispecific, adc, checkpoint, transplant, "
+_GROUP_NAMES += "targeted, radiotherapy, supportive, other"
+TherapyClassOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--therapy-class",
+        help=f"Repeatable: only these kinds of treatment ({_GROUP_NAMES}).",
+        metavar="CLASS",
+        show_default=False,
+    ),
+]
+_FORMATS = ("table", "text", "markdown", "csv", "json", "jsonl")
+_SHOWN = ["nct_id", "prior_car_t", "title", "distance_mi", "nearest_site", "nearest_site_contact"]
+
+
+@app.command()
+def options(
+    condition: ConditionOpt = None,
+    term: TermOpt = None,
+    status: StatusOpt = None,
+    near: NearOpt = None,
+    radius: RadiusOpt = None,
+    lat: LatOpt = None,
+    lon: LonOpt = None,
+    any_site_status: AnySiteStatusOpt = False,
+    therapy_class: TherapyClassOpt = None,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    source: SourceOpt = None,
+    api_url: ApiUrlOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """After CAR-T: the trials open to someone who already had CAR-T, by kind of treatment.
+
+    Each group (CAR-T against another target, allogeneic CAR-T, CAR-NK, bispecific
+    antibodies, antibody-drug conjugates, checkpoint inhibitors, transplant, targeted drugs,
+    radiotherapy, care after CAR-T, other) lists its trials with their prior-CAR-T stance,
+    nearest open site, distance and whom to call; groups with no trial are named too.
+
+    Example: trialfinder options -c lymphoma --near 77030 --radius 250mi
+    """
+    from trialfinder.cart.options import check_option_groups
+    from trialfinder.cli.commands import _echo_place, _run
+    from trialfinder.spec import SearchSpec
+
+    if fmt not in _FORMATS:
+        raise InvalidOption("--format", fmt, _FORMATS)
+    wanted = check_option_groups(therapy_class or ())
+    plan = SearchSpec(
+        condition=condition,
+        term=term,
+        status=tuple(status or ()),
+        after_car_t=True,
+        near=near,
+        lat=lat,
+        lon=lon,
+        radius=radius,
+        any_site_status=any_site_status,
+    ).resolve()
+    say = (lambda _message: None) if quiet else note
+    _echo_place(plan, say)
+    check_output(output)
+    result = _run(plan, source, api_url, quiet=quiet)
+    say(f"Data: {result.source}")
+    frame = grouped(result.studies, wanted)
+    text = render_options(frame, fmt, wanted, near_me=plan.options.near is not None)
+    write_output(text, output, quiet=quiet)
+
+
+def grouped(studies: pd.DataFrame, wanted: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The studies with their option group, in group order, `required` first, then nearest."""
+    from trialfinder.cart.options import option_group, option_groups
+
+    frame = studies.copy()
+    if frame.empty:
+        frame["therapy_group"] = []
+        return frame
+    texts = [
+        [str(t), *(str(i) for i in (interventions or []))]
+        for t, interventions in zip(frame["title"], frame["interventions"], strict=True)
+    ]
+    frame["therapy_group"] = [
+        option_group(list(c or []), t) for c, t in zip(frame["therapy_classes"], texts, strict=True)
+    ]
+    if wanted:
+        frame = frame[frame["therapy_group"].isin(wanted)]
+    order = {g.name: i for i, g in enumerate(option_groups())}
+    distance = frame.get("distance_mi")
+    frame = frame.assign(
+        _g=frame["therapy_group"].map(order),
+        _r=(frame["prior_car_t"] != "required").astype(int),
+        _d=distance.fillna(math.inf) if distance is not None else 0.0,
+    )
+    return frame.sort_values(["_g", "_r", "_d"], kind="stable").drop(columns=["_g", "_r", "_d"])
+
+
+def render_options(
+    frame: pd.DataFrame, fmt: str, wanted: tuple[str, ...] = (), *, near_me: bool = False
+) -> str:
+    """The grouped trials in one format: a section per group (table, text, markdown) or one
+    flat list with the group named on every row (csv, json, jsonl)."""
+    from trialfinder.cart.options import option_groups
+    from trialfinder.render.formats import render
+
+    cols = [c for c in _SHOWN if c in frame.columns]
+    groups = [g for g in option_groups() if not wanted or g.name in wanted]
+    if fmt in ("csv", "json", "jsonl"):
+        labels = {g.name: g.label for g in groups}
+        flat = frame.assign(therapy_group_label=frame["therapy_group"].map(labels))
+        flat_cols = ["therapy_group", "therapy_group_label", *cols]
+        if fmt == "json" and flat.empty:
+            return json.dumps([]) + "\n"
+        return render(flat, fmt, flat_cols)
+    heading = "### {} (`{}`): {} trial(s)\n\n" if fmt == "markdown" else "{} ({}): {} trial(s)\n"
+    table_fmt = "markdown" if fmt == "markdown" else "table"
+    parts, empty = [], []
+    for group in groups:
+        rows = frame[frame["therapy_group"] == group.name]
+        if rows.empty:
+            empty.append(group.label)
+            continue
+        parts.append(heading.format(group.label, group.name, len(rows)))
+        parts.append(render(rows, table_fmt, cols, width=None if fmt == "markdown" else width()))
+        parts.append("\n")
+    where = "nearby" if near_me else "found"
+    if empty:
+        parts.append(f"No trial {where}: {', '.join(empty)}.\n")
+    return "".join(parts)
