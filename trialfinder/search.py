@@ -352,7 +352,8 @@ def study_rows(studies: Sequence[Study]) -> pd.DataFrame:
 def site_rows(result: SearchResult, *, by_distance: bool = False) -> pd.DataFrame:
     """One row per site of the result's studies (within the radius when --near was given).
 
-    Sites follow their trials' order, or come nearest first when `by_distance`.
+    Sites follow their trials' order, or come nearest first when `by_distance`. A site
+    without a contact of its own shows the trial's central contact, as per-trial rows do.
     """
     sites = result.sites.copy()
     for col in ("distance_mi", "distance_km"):
@@ -360,8 +361,12 @@ def site_rows(result: SearchResult, *, by_distance: bool = False) -> pd.DataFram
             sites[col] = float("nan")
     if "located_by" not in sites:
         sites["located_by"] = sites["lat"].notna().map({True: "coordinates", False: ""})
-    info = result.studies[["nct_id", "title", "status"]].assign(_order=range(len(result.studies)))
+    columns = ["nct_id", "title", "status", "central_contact"]
+    info = result.studies[columns].assign(_order=range(len(result.studies)))
     merged = sites.merge(info, on="nct_id", how="inner")
+    # Whom to call, as the per-trial rows say it: the site's contact, else the trial's.
+    own = merged["contact"].fillna("").astype(str).str.strip()
+    merged["contact"] = own.where(own != "", merged["central_contact"].fillna(""))
     keys = ["distance_km", "_order"] if by_distance else ["_order", "distance_km"]
     merged = merged.sort_values(keys, na_position="last", kind="stable")
     return merged[list(SITE_OUTPUT_COLUMNS)].reset_index(drop=True)

@@ -134,7 +134,7 @@ def search(
     say = _silent if quiet else note
     _echo_place(plan, say)
     available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(plan.options)
-    chosen = parse_columns(columns, available)
+    chosen = parse_columns(columns, available, _columns_needing(plan))
     check_output(output)
     if is_binary(fmt):
         check_binary_output(output, fmt)
@@ -163,6 +163,16 @@ def search(
         if not result.dropped:
             note("Dropped: none (no CAR-T or near-me filter dropped a trial)")
     _emit(frame, cols, fmt, output, group, sheet="sites" if sites else "trials", quiet=quiet)
+
+
+def _columns_needing(plan: Search) -> dict[str, str]:
+    """Columns this search lacks, and the option that would bring them."""
+    from trialfinder.search import GEO_COLUMNS
+
+    if plan.options.near is not None:
+        return {}
+    near = "--near (or --lat and --lon): a place to measure from"
+    return {c: near for c in (*GEO_COLUMNS, "located_by")}
 
 
 def _silent(message: str) -> None:
@@ -254,7 +264,7 @@ def show(
     from trialfinder.spec import SearchSpec
 
     fmt = check_format(fmt)
-    ids = list(dict.fromkeys(check_nct_id(i) for i in nct_ids))
+    ids = list(dict.fromkeys(check_nct_id(i) for i in _split_ids(nct_ids)))
     check_output(output)
     if is_binary(fmt):
         check_binary_output(output, fmt)
@@ -278,6 +288,22 @@ def show(
     studies = list({s.nct_id: s for s in studies}.values())
     details = [study_detail(s, near=place, radius=distance) for s in studies]
     write_output(_show_text(details, studies, fmt, output), output)
+
+
+def _split_ids(values: list[str]) -> list[str]:
+    """NCT ids as given: several in one argument (commas or spaces), '-' for stdin."""
+    import re
+    import sys
+
+    words: list[str] = []
+    for value in values:
+        text = sys.stdin.read() if value == "-" else value
+        words += [w for w in re.split(r"[\s,;]+", text) if w]
+    if not words:
+        from trialfinder.errors import UsageError
+
+        raise UsageError("show needs at least one NCT id (e.g. NCT01234567), none was given")
+    return words
 
 
 def _show_text(

@@ -250,5 +250,9 @@ ExplainOpt = Annotated[
 
 NctIdsArg = Annotated[
     list[str],
-    typer.Argument(help="One or more NCT ids, e.g. NCT01234567.", metavar="NCT_ID..."),
+    typer.Argument(
+        help="One or more NCT ids, e.g. NCT01234567 (separated by spaces or commas); "
+        "'-' reads them from stdin.",
+        metavar="NCT_ID...",
+    ),
 ]

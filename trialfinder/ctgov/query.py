@@ -212,19 +212,24 @@ class Query:
         if sort_key not in SORTS:
             raise InvalidOption("--sort", sort, list(SORTS))
 
-        def clean(text: str | None) -> str | None:
-            text = " ".join(text.split()) if text else None
-            return text or None
+        def clean(text: str | None, option: str, example: str) -> str | None:
+            if text is None:
+                return None
+            words = " ".join(text.split())
+            if not words:
+                # An empty value would silently search for everything (issue 10).
+                raise InvalidOption(option, text, f"one or more words, e.g. {example}")
+            return words
 
         return cls(
-            condition=clean(condition),
-            term=clean(term),
-            intervention=clean(intervention),
-            location=clean(location),
+            condition=clean(condition, "--condition", '"lymphoma"'),
+            term=clean(term, "--term", '"CD19"'),
+            intervention=clean(intervention, "--intervention", '"axicabtagene ciloleucel"'),
+            location=clean(location, "--location", '"Houston"'),
             statuses=parse_statuses(status),
             phases=parse_phases(phase),
             study_type=_choice("--study-type", study_type, STUDY_TYPES),
-            sponsor=clean(sponsor),
+            sponsor=clean(sponsor, "--sponsor", '"Kite"'),
             age=age,
             sex=_choice("--sex", sex, SEXES),
             updated_since=parse_date("--updated-since", updated_since),

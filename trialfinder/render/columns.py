@@ -16,10 +16,10 @@ for people after CAR-T first), `group` names the column whose changes a blank li
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from trialfinder.errors import InvalidOption
+from trialfinder.errors import InvalidOption, UsageError
 from trialfinder.render.formats import FORMATS
 from trialfinder.spec import SearchOptions
 
@@ -69,13 +69,22 @@ def default_columns(options: SearchOptions, fmt: str, available: Sequence[str]) 
     return list(table_view(options, available).columns)
 
 
-def parse_columns(text: str | None, available: Sequence[str]) -> list[str] | None:
-    """A comma-separated --columns value -> a list of known column names."""
+def parse_columns(
+    text: str | None, available: Sequence[str], needs: Mapping[str, str] | None = None
+) -> list[str] | None:
+    """A comma-separated --columns value -> a list of known column names.
+
+    `needs` maps a column this search cannot have to the option that brings it
+    ("distance_mi" -> "--near"), so the error says what to add rather than only listing names.
+    """
     if text is None:
         return None
     cols = [c.strip().lower().replace("-", "_") for c in text.split(",") if c.strip()]
     cols = list(dict.fromkeys(cols))
     unknown = [c for c in cols if c not in available]
+    for column in unknown:
+        if needs and column in needs:
+            raise UsageError(f"--columns {column} needs {needs[column]}")
     if not cols or unknown:
         raise InvalidOption("--columns", ",".join(unknown) or text, list(available))
     return cols
