@@ -349,6 +349,33 @@ _HIDDEN = (
     ),
 )
 
+# Written after the first held-out run of the real batch 2 (NCT05429905 was called excluded):
+# a negation that belongs to another thing. Development cases only.
+NEGATION_ELSEWHERE: tuple[Case, ...] = (
+    _c(
+        "ne-not-eligible-for-transplant",
+        "negation-elsewhere",
+        INC
+        + "* Patients who relapsed after CAR-T therapy who are not eligible for stem cell transplant",
+        "required",
+        "inclusion",
+    ),
+    _c(
+        "ne-not-candidates-for-sct",
+        "negation-elsewhere",
+        INC + "* Relapse after prior CAR-T, and not eligible for allogeneic transplant",
+        "required",
+        "inclusion",
+    ),
+    _c(
+        "ne-car-not-allowed",
+        "negation-elsewhere",
+        INC + "* Age >= 18" + EXC + "* Prior CAR-T therapy is not allowed for this study",
+        "excluded",
+        "exclusion",
+    ),
+)
+
 # -- the trial's own product described with the words of prior therapy -----------------------------
 _OWN = (
     _c(
@@ -445,7 +472,10 @@ def _split(cases: tuple[Case, ...]) -> tuple[tuple[Case, ...], tuple[Case, ...]]
 
 
 _FAMILIES = (_TARGET_CLASS, _CLAUSE, _SOME, _AFTER, _HIDDEN, _OWN, _LAYOUT)
-FAMILY_DEV: tuple[Case, ...] = tuple(c for f in _FAMILIES for c in _split(f)[0])
+FAMILY_DEV: tuple[Case, ...] = (
+    *(c for f in _FAMILIES for c in _split(f)[0]),
+    *NEGATION_ELSEWHERE,
+)
 FAMILY_HELDOUT: tuple[Case, ...] = tuple(c for f in _FAMILIES for c in _split(f)[1])
 
 

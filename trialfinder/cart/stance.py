@@ -161,7 +161,8 @@ _EXCEPT = _rx(
 _ALLOW = _rx(
     r"\b(?:may|can|could|will)\s+(?:also\s+)?(?:be\s+)?(?:deemed\s+)?(?:enrolled?|included|eligible"
     r"|allowed|permitted|participate|considered)\b|\b(?:may|can|could)\s+(?:also\s+)?include\b"
-    r"|\bpermitted\b|\ballowed\b|\beligible\b|\bacceptable\b|\b(?:is|are)\s+(?:ok|okay|fine)\b"
+    r"|\bpermitted\b|\ballowed\b|(?<!not )(?<!in)\beligible\b|\bacceptable\b"
+    r"|\b(?:is|are)\s+(?:ok|okay|fine)\b"
 )
 _CONDITIONAL = _rx(
     r"\b(?:if|when|whether|in case)\b[^.;]{0,40}@M"
@@ -235,6 +236,17 @@ _SOME_PATIENTS = _rx(
 )
 
 
+def _negated_after(norm: str) -> bool:
+    """'CAR-T is not allowed', not '... after CAR-T who are not eligible for transplant':
+    ineligibility followed by 'for' / 'to' and something that is not CAR-T is about that."""
+    for m in _NEG_AFTER.finditer(norm):
+        rest = norm[m.end() : m.end() + 60]
+        elsewhere = re.match(r"\s+(?:for|to)\b", rest) and not re.search(_M, rest)
+        if not (elsewhere and "eligible" in m.group()):
+            return True
+    return False
+
+
 def _is_alternative(norm: str) -> bool:
     parts = re.split(r"\b(?:or|and/or)\b", norm)
     return len(parts) > 1 and any(not re.search(_M, p) and _ALT_WORDS.search(p) for p in parts)
@@ -247,7 +259,7 @@ def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int
         return ALLOWED, "explicit allowance ('not excluded', 'with or without')"
     if section == "exclusion" and _NEG_PRIOR.search(norm):
         return REQUIRED, "exclusion of those who have not had it"
-    if _NEG_AFTER.search(norm) or _NEG_PRIOR.search(norm):
+    if _negated_after(norm) or _NEG_PRIOR.search(norm):
         if _WASHOUT.search(norm):
             return CONDITIONAL, "washout"
         return EXCLUDED, "not allowed / no prior"
