@@ -27,6 +27,7 @@ Sentences about pregnancy or contraception are ignored. Each remaining sentence 
 - exclusion section, "have not received / no prior / CAR-T-naive" -> required
 - "not allowed / not eligible / excluded" after the mention, or "no prior / must not have /
   naive" (outside the exclusion section) -> excluded, unless a washout makes it conditional
+  ("... after CAR-T who are not eligible for transplant" is about the transplant: no verdict)
 - "except / other than / unless / with the exception of" -> allowed (explicit)
 - "allowed / permitted / eligible / may be included" -> allowed (explicit)
 - inclusion "if previously treated with CAR-T, must ..." -> allowed (conditional)
