@@ -8,6 +8,7 @@
     │   │   ├── UnknownPlace          nothing matches
     │   │   └── AmbiguousPlace        several places match; carries the candidates
     │   └── SourceError               a --source path that is missing or not API output
+    ├── OutputError                   exit 1: --output cannot be written (one wording)
     ├── StudyNotFound                 exit 2: the API (or the source) has no such NCT id
     ├── RecordError                   a JSON object that is not a usable study record
     └── ApiError                      exit 1: the ClinicalTrials.gov API failed
@@ -87,6 +88,14 @@ class SourceError(UsageError):
     """A --source path that does not exist or does not hold ClinicalTrials.gov API output."""
 
 
+class OutputError(TrialfinderError):
+    """--output cannot be written (a folder, a missing folder, no permission, a full disk):
+    exit 1, one wording ("cannot write --output FILE: why"), checked before any work."""
+
+    def __init__(self, output: object, reason: str) -> None:
+        super().__init__(f"cannot write --output {output}: {reason}")
+
+
 class StudyNotFound(TrialfinderError):
     """No study has this NCT id."""
 
@@ -112,9 +121,27 @@ class ApiResponseError(ApiError):
     """The API answered with an HTTP error status."""
 
     def __init__(self, status: int, body: str, url: str) -> None:
-        text = " ".join(body.split())[:300] or "(empty body)"
-        where = url if len(url) <= 120 else url[:117] + "..."
+        text = _short_body(body)
+        # The query string of a widened CAR-T search runs to kilobytes: the path says enough.
+        where = url.split("?", 1)[0] + ("?…" if "?" in url else "")
+        where = where if len(where) <= 100 else where[:99] + "…"
         super().__init__(f"the API answered HTTP {status}: {text} (request: {where})")
         self.status = status
         self.body = body
         self.url = url
+
+
+def _short_body(body: str, limit: int = 160) -> str:
+    """An error body as a short line: an HTML page by its title (or its text), cut at `limit`."""
+    import html
+    import re
+
+    text = body
+    if re.search(r"<(!doctype|html|head|body|title)\b", body, re.IGNORECASE):
+        title = re.search(r"<title[^>]*>(.*?)</title>", body, re.IGNORECASE | re.DOTALL)
+        inner = title.group(1) if title else re.sub(r"(?s)<(script|style).*?</\1>", " ", body)
+        text = html.unescape(re.sub(r"<[^>]+>", " ", inner))
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text or "(empty body)"

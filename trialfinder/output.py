@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from trialfinder.errors import TrialfinderError, UsageError
+from trialfinder.errors import OutputError, UsageError
 
 
 def check_output(output: Path | None) -> Path | None:
@@ -22,13 +22,13 @@ def check_output(output: Path | None) -> Path | None:
         return None
     target = Path(os.path.realpath(output.expanduser()))  # write through a symlink
     if target.is_dir():
-        raise UsageError(f"--output {output} is a directory; give a file name")
+        raise OutputError(output, "it is a folder; give a file name")
     if not target.parent.is_dir():
-        raise UsageError(f"--output {output}: the folder {target.parent} does not exist")
+        raise OutputError(output, f"the folder {target.parent} does not exist")
     if not os.access(target.parent, os.W_OK) and not (
         target.exists() and os.access(target, os.W_OK)
     ):
-        raise UsageError(f"--output {output}: no permission to write there")
+        raise OutputError(output, "permission denied")
     return target
 
 
@@ -76,7 +76,7 @@ def write_output(
         else:
             replace_atomically(target, text, encoding)
     except OSError as exc:
-        raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise OutputError(output, str(exc.strerror or exc).lower()) from None
     if not quiet:
         sys.stderr.write(f"Wrote {target}\n")
 
@@ -94,7 +94,7 @@ def _write_bytes(data: bytes, target: Path | None, output: Path | None, quiet: b
         else:
             replace_atomically(target, data)
     except OSError as exc:
-        raise TrialfinderError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise OutputError(output, str(exc.strerror or exc).lower()) from None
     if not quiet:
         sys.stderr.write(f"Wrote {target}\n")
 

@@ -32,7 +32,6 @@ OutputOpt = Annotated[
         "-o",
         metavar="FILE",
         help="Write the data to this file instead of stdout.",
-        dir_okay=False,
     ),
 ]
 ColumnsOpt = Annotated[
