@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from clirun import run  # noqa: E402
-from ctgov_server import FakeCtGov, make_studies  # noqa: E402
+from clirun import run
+from ctgov_server import FakeCtGov, make_studies
 
 TRIALS = 1000
 CHANGED_PER_LOAD = 20
@@ -39,7 +39,11 @@ def main() -> None:
             before, start = len(server.requests), time.perf_counter()
             result = run(["report", "all", "--quiet", "-f", "json"], env)
             assert result.code == 0, result.err
-            return len(server.requests) - before, time.perf_counter() - start, result.out.count('"nct_id"')
+            return (
+                len(server.requests) - before,
+                time.perf_counter() - start,
+                result.out.count('"nct_id"'),
+            )
 
         requests, seconds, _ = report()
         print(f"baseline of {TRIALS} trials: {requests} requests, {seconds:.2f} s")
@@ -53,7 +57,9 @@ def main() -> None:
                 study = copy.deepcopy(studies[(day * CHANGED_PER_LOAD + i * 37) % TRIALS])
                 ps = study["protocolSection"]
                 ps["designModule"]["enrollmentInfo"] = {"count": 100 + day}
-                ps["statusModule"]["lastUpdatePostDateStruct"] = {"date": f"2026-12-{day % 28 + 1:02d}"}
+                ps["statusModule"]["lastUpdatePostDateStruct"] = {
+                    "date": f"2026-12-{day % 28 + 1:02d}"
+                }
                 changed.append(study)
             server.load(changed)
             loaded.append(report())
@@ -61,7 +67,10 @@ def main() -> None:
             reqs = sorted({r for r, _, _ in runs})
             mean = sum(s for _, s, _ in runs) / len(runs)
             listed = sorted({n for _, _, n in runs})
-            print(f"{name}: {len(runs)} runs, requests {reqs}, mean {mean:.2f} s, trials listed {listed}")
+            print(
+                f"{name}: {len(runs)} runs, requests {reqs}, mean {mean:.2f} s, "
+                f"trials listed {listed}"
+            )
         full = run(["report", "all", "--full", "--quiet"], env)
         assert full.code == 0
         db = Path(home) / "data" / "snapshots.sqlite3"
