@@ -68,3 +68,9 @@ def test_show_reads_ids_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     assert empty.code == 2 and empty.err_lines[0].startswith(
         "Error: show needs at least one NCT id"
     )
+
+
+def test_shell_completion_is_on() -> None:
+    helped = run(["--help"])
+    assert helped.code == 0 and "--install-completion" in helped.out
+    assert "--show-completion" in helped.out

@@ -28,7 +28,7 @@ app = typer.Typer(
         "endorse it. It is not medical advice: talk to your care team about any trial."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,

@@ -8,6 +8,7 @@ whoever opened it; nobody reaches inside it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,6 +239,23 @@ def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
     return [raw for raw, _ in _parsed(data, where, keep_text=False)]
 
 
+_OTHER_DATA = frozenset({".zip", ".gz", ".xml", ".ris", ".tsv", ".xlsx", ".ndjson", ".jsonl"})
+CSV_DOWNLOAD = (
+    "this is the website's CSV download, which lacks the eligibility criteria and sites "
+    "trialfinder reads; download JSON instead (Download, then JSON, on clinicaltrials.gov)"
+)
+
+
+def _is_csv_download(path: Path) -> bool:
+    if path.suffix.lower() == ".csv":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip(b"\xef\xbb\xbf").startswith(b"NCT Number,")
+    except OSError:
+        return False
+
+
 class FileSource(_Closing):
     """Saved API output: a JSON file, or a directory of them; nothing is filtered on read."""
 
@@ -249,18 +267,44 @@ class FileSource(_Closing):
         self.path = Path(path)
         if not self.path.exists():
             raise SourceError(f"--source {self.path}: no such file or directory")
+        self._skipped = ""
         self.files = self._files()
         self._pairs: list[tuple[dict[str, Any], Study]] | None = None
-        self.notes: list[str] = []
+        self.notes: list[str] = [self._skipped] if self._skipped else []
         noun = "file" if len(self.files) == 1 else "files"
         self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
 
     def _files(self) -> list[Path]:
         if self.path.is_file():
+            if _is_csv_download(self.path):
+                raise SourceError(f"--source {self.path}: {CSV_DOWNLOAD}")
             return [self.path]
-        files = sorted(p for p in self.path.rglob("*.json") if p.is_file())
+        if not os.access(self.path, os.R_OK | os.X_OK):
+            raise SourceError(f"--source {self.path}: cannot read the folder (permission denied)")
+        try:
+            every = sorted(p for p in self.path.rglob("*") if p.is_file())
+        except PermissionError as exc:
+            raise SourceError(
+                f"--source {self.path}: cannot read {exc.filename or 'a folder'} "
+                "(permission denied)"
+            ) from None
+        files = [p for p in every if p.suffix.lower() == ".json"]
+        csvs = [p for p in every if p.suffix.lower() == ".csv"]
+        # Other exports of the registry's data are counted; notes and scripts beside the data
+        # (a README, a generator) are not data and pass without a word.
+        others = sum(1 for p in every if p.suffix.lower() in _OTHER_DATA)
         if not files:
-            raise SourceError(f"--source {self.path}: the directory holds no .json files")
+            why = f" (it holds {len(csvs)} CSV file(s): {CSV_DOWNLOAD})" if csvs else ""
+            raise SourceError(f"--source {self.path}: the directory holds no .json files{why}")
+        skipped = []
+        if csvs:
+            skipped.append(f"{len(csvs)} .csv (the website's CSV download: use its JSON download)")
+        if others:
+            skipped.append(f"{others} other export(s) trialfinder cannot read (zip, xml, ris, ...)")
+        if skipped:
+            self._skipped = f"{len(csvs) + others} file(s) in {self.path} skipped: " + ", ".join(
+                skipped
+            )
         return files
 
     def _load(self) -> list[tuple[dict[str, Any], Study]]:
