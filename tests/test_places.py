@@ -176,10 +176,14 @@ def test_two_letter_us_state_is_not_read_as_a_country() -> None:
         resolve_place("Berlin, DE")
 
 
-def test_bare_us_state_is_refused_and_georgia_is_ambiguous() -> None:
-    with pytest.raises(UnknownPlace, match="US state"):
-        resolve_place("Texas")
-    with pytest.raises(AmbiguousPlace):
+def test_bare_us_state_is_the_whole_state_and_georgia_is_ambiguous() -> None:
+    texas = resolve_place("Texas")
+    assert (texas.kind, texas.state, texas.country) == ("state", "Texas", "United States")
+    assert texas.label == "Texas, United States (around Houston)"
+    assert resolve_place("tx") == texas
+    # A state outweighs the towns named after it (California, MD).
+    assert resolve_place("California").kind == "state"
+    with pytest.raises(AmbiguousPlace, match=r"both a US state and a country: .*'Atlanta, GA'"):
         resolve_place("Georgia")
     assert resolve_place("Tbilisi, Georgia").country == "Georgia"
     assert resolve_place("Atlanta, Georgia").state == "Georgia"

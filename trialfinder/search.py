@@ -131,15 +131,20 @@ def server_query(query: Query, options: SearchOptions) -> Query:
         if expression:
             advanced.append(expression)
     if options.near is not None:
-        from trialfinder.geo.distance import DEFAULT_RADIUS, whole_country
+        from trialfinder.geo.distance import DEFAULT_RADIUS, whole_country, whole_state
         from trialfinder.geo.distance import geo_filter as make_geo_filter
 
         country = whole_country(options.near, options.radius)
+        state = whole_state(options.near, options.radius)
+        from trialfinder.ctgov.query import quote_essie
+
         if country is not None:
             # The whole country, not filter.geo's circle around its capital.
-            from trialfinder.ctgov.query import quote_essie
-
             advanced.append(f"AREA[LocationCountry]{quote_essie(country)}")
+        elif state is not None:
+            advanced.append(
+                f'AREA[LocationState]{quote_essie(state)} AND AREA[LocationCountry]"United States"'
+            )
         else:
             geo_filter = make_geo_filter(options.near, options.radius or DEFAULT_RADIUS)
     return query.with_extra(advanced=advanced, geo=geo_filter)
@@ -246,7 +251,7 @@ def _near(
         STATUS_FROM_TRIAL,
         nearest_by_study,
         sites_within,
-        whole_country,
+        whole_area,
     )
 
     assert options.near is not None
@@ -268,7 +273,7 @@ def _near(
             if options.any_site_status
             else "recruiting or not-yet-recruiting site"
         )
-        country = whole_country(options.near, options.radius)
+        country = whole_area(options.near, options.radius)
         radius = options.radius or DEFAULT_RADIUS
         where = (
             f"in {country}"

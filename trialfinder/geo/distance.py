@@ -8,6 +8,8 @@ reverse.
 A site is near a place when it is open (unless any status is asked for) and:
 - for a country searched without a radius ("--near Germany"): it is in that country, matched by
   country name in any spelling; distances from the country's centre are still given for sorting;
+- for a US state searched without a radius ("--near Texas"): it is in that state (state name or
+  code), "state match"; distances from the state's biggest city;
 - otherwise: its coordinates lie within the radius (default 100 mi), or, for a site without
   coordinates, its city and state (US) or city and country match the place.
 
@@ -57,7 +59,9 @@ __all__ = [
     "place_from_coordinates",
     "resolve_place",
     "sites_within",
+    "whole_area",
     "whole_country",
+    "whole_state",
 ]
 
 OPEN_SITE_STATUSES = frozenset({"RECRUITING", "NOT_YET_RECRUITING"})
@@ -150,6 +154,18 @@ def whole_country(place: Place, radius: Distance | None) -> str | None:
     return None
 
 
+def whole_state(place: Place, radius: Distance | None) -> str | None:
+    """The US state whose every site counts as near ("--near Texas" without a radius), or None."""
+    if radius is None and place.kind == "state" and place.state:
+        return place.state
+    return None
+
+
+def whole_area(place: Place, radius: Distance | None) -> str | None:
+    """The country or US state searched as a whole ("in Texas"), or None for the radius rule."""
+    return whole_country(place, radius) or whole_state(place, radius)
+
+
 # --------------------------------------------------------------------------- distances
 
 
@@ -200,10 +216,16 @@ def sites_within(
     no_coords = np.isnan(km)
 
     country = whole_country(place, radius)
+    state = whole_state(place, radius)
     if country is not None:
         in_country = (_country_keys(sites["country"]) == country_key(country)).to_numpy(dtype=bool)
         keep = in_country & status_ok
         located_by: NDArray[np.str_] = np.full(int(keep.sum()), "country match")
+    elif state is not None:
+        in_us = (_country_keys(sites["country"]) == "US").to_numpy(dtype=bool)
+        codes = _per_value(sites["state"], us_state_code)
+        keep = in_us & (codes == us_state_code(state)).to_numpy(dtype=bool) & status_ok
+        located_by = np.full(int(keep.sum()), "state match")
     else:
         radius = radius or DEFAULT_RADIUS
         if radius.unit == "mi":

@@ -61,7 +61,9 @@ _DOMINANCE = 20
 _SAME_PLACE_KM = 25.0
 # Suggestions for unknown names come from places at least this big (keeps difflib fast).
 _SUGGEST_MIN_POPULATION = 15_000
-_PLACE_HINT = "Use a US ZIP code, 'City, ST', 'City, Country', a country, or 'lat,lon'."
+_PLACE_HINT = (
+    "a place is a US ZIP code, 'City, ST', 'City, Country', a country, a US state, or 'lat,lon'"
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Place:
     label: str
     lat: float
     lon: float
-    kind: str  # "zip" | "city" | "country" | "coordinates"
+    kind: str  # "zip" | "city" | "state" (a whole US state) | "country" | "coordinates"
     city: str | None = None
     state: str | None = None  # US: full state name ("Texas"); else an admin1 name or None
     country: str | None = None  # as ClinicalTrials.gov writes it ("United States", "South Korea")
@@ -109,7 +111,7 @@ def resolve_place(text: str) -> Place:
     """
     cleaned = " ".join(text.split())
     if not cleaned:
-        raise UnknownPlace(f"no place given. {_PLACE_HINT}", hint=_PLACE_HINT)
+        raise UnknownPlace(f"no place given; {_PLACE_HINT}", hint=_PLACE_HINT)
     if coords := _COORDS_RE.match(cleaned):
         return place_from_coordinates(float(coords[1]), float(coords[2]))
     if zip_match := _ZIP_RE.match(cleaned):
@@ -117,7 +119,7 @@ def resolve_place(text: str) -> Place:
 
     key = fold_name(cleaned)
     if not key:
-        raise UnknownPlace(f"no place named {text!r}", hint=_PLACE_HINT)
+        raise UnknownPlace(f"no place named {text!r} ({_PLACE_HINT})", hint=_PLACE_HINT)
     gaz = city_index()
     state_code = US_STATE_BY_NAME.get(key)
     iso = gaz.country_by_key.get(key)
@@ -138,7 +140,7 @@ def resolve_place(text: str) -> Place:
         return _resolve_in_scopes(parts[0], parts[1], scopes, gaz)
     if len(parts) == 3:
         return _resolve_three_parts(parts, gaz)
-    raise UnknownPlace(f"cannot read {text!r} as a place", hint=_PLACE_HINT)
+    raise UnknownPlace(f"cannot read {text!r} as a place ({_PLACE_HINT})", hint=_PLACE_HINT)
 
 
 # --------------------------------------------------------------------------- resolving
@@ -166,21 +168,32 @@ def _resolve_zip(code: str) -> Place:
 
 
 def _bare_us_state(text: str, key: str, state_code: str, iso: str | None, gaz: CityIndex) -> Place:
-    """A bare US state name: too big to search around; ambiguous when it is also a place."""
+    """A bare US state name means the whole state, as a country name means the whole country
+    (a state outweighs the towns named after it); ambiguous only when it is also a country."""
     if state_code == "DC":
         return _resolve_in_scopes("Washington", "DC", _qualifier_scopes("DC", gaz), gaz)
-    others = [_country_place(iso, gaz).label] if iso else []
-    others += [_city_label(c) for c in _distinct(gaz.lookup(key, None))]
-    example = f"a city in it, e.g. '{_example_city(state_code, gaz)}, {state_code}', or a ZIP code"
-    if others:
+    if iso:
+        country = _country_place(iso, gaz)
         error = AmbiguousPlace(
-            f"{text!r} is a US state and also {'; '.join(others[:4])}: "
-            f"write the place more fully, or for the state {example}",
-            candidates=others[:5],
+            f"{text!r} is both a US state and a country: for the state give a city in it, "
+            f"e.g. '{_example_city(state_code, gaz)}, {state_code}'; for the country a city "
+            f"in it, e.g. '{country.label.split('(around ')[-1].rstrip(')')}, {country.country}'",
+            candidates=[f"{US_STATES[state_code]}, United States", country.label],
         )
         error.hint = _PLACE_HINT
         raise error
-    raise UnknownPlace(f"{text!r} is a US state; give {example}", hint=_PLACE_HINT)
+    return us_state_place(state_code, gaz)
+
+
+def us_state_place(state_code: str, gaz: CityIndex | None = None) -> Place:
+    """The whole US state, centred on its biggest city (distances are measured from there)."""
+    gaz = gaz or city_index()
+    biggest = gaz.biggest_in_us_state(state_code)
+    name = US_STATES[state_code]
+    if biggest is None:
+        raise UnknownPlace(f"{name!r} has no city in the gazetteer to search around")
+    label = f"{name}, United States (around {biggest.name})"
+    return Place(label, biggest.lat, biggest.lon, "state", state=name, country="United States")
 
 
 def _example_city(state_code: str, gaz: CityIndex) -> str:
@@ -324,6 +337,7 @@ def _unknown_city(
         message = f"no place named {text!r}"
     if suggestions:
         message += f"; did you mean: {'; '.join(suggestions)}?"
+    message += f" ({_PLACE_HINT})"
     return UnknownPlace(message, hint=_PLACE_HINT)
 
 
