@@ -146,3 +146,19 @@ def test_home_comes_from_the_option_then_the_environment(
     assert Home.find(tmp_path / "opt").database == tmp_path / "opt" / "data" / "snapshots.sqlite3"
     monkeypatch.delenv("TRIALFINDER_HOME")
     assert "trialfinder" in str(Home.find().watch_file)
+
+
+def test_search_and_watch_take_every_search_option() -> None:
+    import dataclasses
+
+    import typer.main
+
+    from trialfinder.cli import app
+    from trialfinder.spec import SearchSpec
+
+    fields = {f.name for f in dataclasses.fields(SearchSpec)} - {"ids"}
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    watch = commands["watch"].commands
+    for command in (commands["search"], watch["add"], watch["edit"]):
+        assert fields <= {p.name for p in command.params}, command.name

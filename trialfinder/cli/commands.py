@@ -12,39 +12,22 @@ from typing import TYPE_CHECKING
 
 from trialfinder.cli.app import app, note, open_source, to_file, width
 from trialfinder.cli.options import (
-    AfterCarTOpt,
-    AgeOpt,
-    AnySiteStatusOpt,
     ApiUrlOpt,
-    CarTOpt,
     ColumnsOpt,
-    ConditionOpt,
     ExplainOpt,
     FormatOpt,
-    InterventionOpt,
     LatOpt,
-    LimitOpt,
-    LocationOpt,
     LonOpt,
     NctIdsArg,
     NearOpt,
     OutputOpt,
-    PhaseOpt,
-    PriorCarTOpt,
     QuietOpt,
     RadiusOpt,
-    SexOpt,
-    SitesOpt,
-    SortOpt,
     SourceOpt,
-    SponsorOpt,
-    StatusOpt,
-    StudyTypeOpt,
-    TargetOpt,
-    TermOpt,
-    UpdatedSinceOpt,
+    with_search_options,
 )
 from trialfinder.output import check_binary_output, check_output, write_output
+from trialfinder.spec import SearchSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,30 +43,9 @@ DISCLAIMER = (
 
 
 @app.command()
+@with_search_options
 def search(
-    condition: ConditionOpt = None,
-    term: TermOpt = None,
-    intervention: InterventionOpt = None,
-    location: LocationOpt = None,
-    status: StatusOpt = None,
-    phase: PhaseOpt = None,
-    study_type: StudyTypeOpt = None,
-    sponsor: SponsorOpt = None,
-    age: AgeOpt = None,
-    sex: SexOpt = None,
-    updated_since: UpdatedSinceOpt = None,
-    limit: LimitOpt = None,
-    sort: SortOpt = None,
-    car_t: CarTOpt = False,
-    target: TargetOpt = None,
-    after_car_t: AfterCarTOpt = False,
-    prior_car_t: PriorCarTOpt = None,
-    near: NearOpt = None,
-    radius: RadiusOpt = None,
-    lat: LatOpt = None,
-    lon: LonOpt = None,
-    any_site_status: AnySiteStatusOpt = False,
-    sites: SitesOpt = False,
+    spec: SearchSpec,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     columns: ColumnsOpt = None,
@@ -102,38 +64,12 @@ def search(
     from trialfinder.render.columns import default_columns, parse_columns
     from trialfinder.render.formats import check_format, is_binary
     from trialfinder.search import SITE_OUTPUT_COLUMNS, all_columns, site_rows
-    from trialfinder.spec import SearchSpec
 
     fmt = check_format(fmt)
-    spec = SearchSpec(
-        condition=condition,
-        term=term,
-        intervention=intervention,
-        location=location,
-        status=tuple(status or ()),
-        phase=tuple(phase or ()),
-        study_type=study_type,
-        sponsor=sponsor,
-        age=age,
-        sex=sex,
-        updated_since=updated_since,
-        limit=limit,
-        sort=sort,
-        car_t=car_t,
-        target=tuple(target or ()),
-        after_car_t=after_car_t,
-        prior_car_t=tuple(prior_car_t or ()),
-        near=near,
-        lat=lat,
-        lon=lon,
-        radius=radius,
-        any_site_status=any_site_status,
-        sites=sites,
-    )
     plan = spec.resolve()
     say = _silent if quiet else note
     _echo_place(plan, say)
-    available = list(SITE_OUTPUT_COLUMNS) if sites else all_columns(plan.options)
+    available = list(SITE_OUTPUT_COLUMNS) if spec.sites else all_columns(plan.options)
     chosen = parse_columns(columns, available, _columns_needing(plan))
     check_output(output)
     if is_binary(fmt):
@@ -141,7 +77,7 @@ def search(
     result = _run(plan, source, api_url, quiet=quiet)
     say(f"Data: {result.source}")
     by_distance = plan.query.sort == "distance"
-    frame = site_rows(result, by_distance=by_distance) if sites else result.studies
+    frame = site_rows(result, by_distance=by_distance) if spec.sites else result.studies
     group = None
     if chosen:
         cols = chosen
@@ -156,13 +92,13 @@ def search(
         cols = default_columns(plan.options, fmt, list(frame.columns))
     for line in result.notes:
         say(f"Note: {line}")
-    _summary(result, sites, len(frame), say)
+    _summary(result, spec.sites, len(frame), say)
     if explain:
         for nct, title, reason in result.dropped:
             note(f"Dropped {nct} ({title}): {reason}")
         if not result.dropped:
             note("Dropped: none (no CAR-T or near-me filter dropped a trial)")
-    _emit(frame, cols, fmt, output, group, sheet="sites" if sites else "trials", quiet=quiet)
+    _emit(frame, cols, fmt, output, group, sheet="sites" if spec.sites else "trials", quiet=quiet)
 
 
 def _columns_needing(plan: Search) -> dict[str, str]:

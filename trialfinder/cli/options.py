@@ -6,8 +6,11 @@ same options.
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 import typer
 
@@ -255,3 +258,71 @@ NctIdsArg = Annotated[
         metavar="NCT_ID...",
     ),
 ]
+
+
+# -- every search option, once, for every command that takes a search ---------------------
+
+# (name, option, default): the names are SearchSpec's fields, so a saved search takes exactly
+# the options `search` does.
+SEARCH_OPTIONS: tuple[tuple[str, object, object], ...] = (
+    ("condition", ConditionOpt, None),
+    ("term", TermOpt, None),
+    ("intervention", InterventionOpt, None),
+    ("location", LocationOpt, None),
+    ("status", StatusOpt, None),
+    ("phase", PhaseOpt, None),
+    ("study_type", StudyTypeOpt, None),
+    ("sponsor", SponsorOpt, None),
+    ("age", AgeOpt, None),
+    ("sex", SexOpt, None),
+    ("updated_since", UpdatedSinceOpt, None),
+    ("limit", LimitOpt, None),
+    ("sort", SortOpt, None),
+    ("car_t", CarTOpt, False),
+    ("target", TargetOpt, None),
+    ("after_car_t", AfterCarTOpt, False),
+    ("prior_car_t", PriorCarTOpt, None),
+    ("near", NearOpt, None),
+    ("radius", RadiusOpt, None),
+    ("lat", LatOpt, None),
+    ("lon", LonOpt, None),
+    ("any_site_status", AnySiteStatusOpt, False),
+    ("sites", SitesOpt, False),
+)
+_REPEATABLE = ("status", "phase", "target", "prior_car_t")
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def with_search_options(command: Command) -> Command:
+    """Give a command every search option; it receives them as one `spec: SearchSpec`.
+
+    The command's own arguments come first in its help, then the search options, then its
+    other options.
+    """
+    signature = inspect.signature(command)
+    hints = get_type_hints(command, include_extras=True)  # typer needs the real annotations
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in signature.parameters.values()
+        if p.name != "spec"
+    ]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    added = [inspect.Parameter(n, keyword, default=d, annotation=a) for n, a, d in SEARCH_OPTIONS]
+    first = [p.replace(kind=keyword) for p in own if p.default is inspect.Parameter.empty]
+    rest = [p.replace(kind=keyword) for p in own if p.default is not inspect.Parameter.empty]
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> None:
+        from trialfinder.spec import SearchSpec
+
+        options = {n: values.pop(n) for n, _, _ in SEARCH_OPTIONS}
+        options |= {n: tuple(options[n] or ()) for n in _REPEATABLE}
+        command(spec=SearchSpec(**options), **values)
+
+    wrapper.__signature__ = signature.replace(parameters=[*first, *added, *rest])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {
+        **{k: v for k, v in hints.items() if k != "spec"},
+        **{n: a for n, a, _ in SEARCH_OPTIONS},
+    }
+    return cast(Command, wrapper)

@@ -7,42 +7,16 @@ Thin like the other commands: the watch file, the store and the runner are in
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trialfinder.cli.app import app, note
-from trialfinder.cli.options import (
-    AfterCarTOpt,
-    AgeOpt,
-    AnySiteStatusOpt,
-    ApiUrlOpt,
-    CarTOpt,
-    ConditionOpt,
-    InterventionOpt,
-    LatOpt,
-    LimitOpt,
-    LocationOpt,
-    LonOpt,
-    NearOpt,
-    OutputOpt,
-    PhaseOpt,
-    PriorCarTOpt,
-    RadiusOpt,
-    SexOpt,
-    SitesOpt,
-    SortOpt,
-    SponsorOpt,
-    StatusOpt,
-    StudyTypeOpt,
-    TargetOpt,
-    TermOpt,
-    UpdatedSinceOpt,
-)
+from trialfinder.cli.options import ApiUrlOpt, OutputOpt, with_search_options
 from trialfinder.errors import TrialfinderError, UsageError
+from trialfinder.spec import SearchSpec
 
 if TYPE_CHECKING:
-    from trialfinder.spec import SearchSpec
     from trialfinder.watch.watchfile import WatchFile
 
 watch_app = typer.Typer(
@@ -68,17 +42,6 @@ ReportFormatOpt = Annotated[
 ]
 
 
-_LISTS = ("status", "phase", "target", "prior_car_t")
-
-
-def _spec(**values: Any) -> SearchSpec:
-    """Search options (named as SearchSpec's fields) -> a SearchSpec; lists become tuples."""
-    from trialfinder.spec import SearchSpec
-
-    typed: dict[str, Any] = {k: tuple(v or ()) if k in _LISTS else v for k, v in values.items()}
-    return SearchSpec(**typed)
-
-
 def _file(home: str | None) -> WatchFile:
     from trialfinder.watch.home import Home
     from trialfinder.watch.watchfile import WatchFile
@@ -87,42 +50,19 @@ def _file(home: str | None) -> WatchFile:
 
 
 @watch_app.command("add")
+@with_search_options
 def watch_add(
     name: NameArg,
-    condition: ConditionOpt = None,
-    term: TermOpt = None,
-    intervention: InterventionOpt = None,
-    location: LocationOpt = None,
-    status: StatusOpt = None,
-    phase: PhaseOpt = None,
-    study_type: StudyTypeOpt = None,
-    sponsor: SponsorOpt = None,
-    age: AgeOpt = None,
-    sex: SexOpt = None,
-    updated_since: UpdatedSinceOpt = None,
-    limit: LimitOpt = None,
-    sort: SortOpt = None,
-    car_t: CarTOpt = False,
-    target: TargetOpt = None,
-    after_car_t: AfterCarTOpt = False,
-    prior_car_t: PriorCarTOpt = None,
-    near: NearOpt = None,
-    radius: RadiusOpt = None,
-    lat: LatOpt = None,
-    lon: LonOpt = None,
-    any_site_status: AnySiteStatusOpt = False,
-    sites: SitesOpt = False,
+    spec: SearchSpec,
     home: HomeOpt = None,
 ) -> None:
     """Save a search under NAME; it is checked now, exactly as `search` checks it.
 
     Example: trialfinder watch add myeloma-home -c "multiple myeloma" --after-car-t --near 77030
     """
-    options = {k: v for k, v in locals().items() if k not in ("name", "home")}
     from trialfinder.watch.watchfile import check_name, new_watch
 
     check_name(name)
-    spec = _spec(**options)
     watch = new_watch(name, spec)
     _file(home).put(watch, replace=False)
     where = f" near {watch.place.label}" if watch.place is not None else ""
@@ -130,31 +70,10 @@ def watch_add(
 
 
 @watch_app.command("edit")
+@with_search_options
 def watch_edit(
     name: NameArg,
-    condition: ConditionOpt = None,
-    term: TermOpt = None,
-    intervention: InterventionOpt = None,
-    location: LocationOpt = None,
-    status: StatusOpt = None,
-    phase: PhaseOpt = None,
-    study_type: StudyTypeOpt = None,
-    sponsor: SponsorOpt = None,
-    age: AgeOpt = None,
-    sex: SexOpt = None,
-    updated_since: UpdatedSinceOpt = None,
-    limit: LimitOpt = None,
-    sort: SortOpt = None,
-    car_t: CarTOpt = False,
-    target: TargetOpt = None,
-    after_car_t: AfterCarTOpt = False,
-    prior_car_t: PriorCarTOpt = None,
-    near: NearOpt = None,
-    radius: RadiusOpt = None,
-    lat: LatOpt = None,
-    lon: LonOpt = None,
-    any_site_status: AnySiteStatusOpt = False,
-    sites: SitesOpt = False,
+    spec: SearchSpec,
     clear: Annotated[
         list[str] | None,
         typer.Option("--clear", metavar="OPTION", help="Remove an option, e.g. --clear radius."),
@@ -165,23 +84,20 @@ def watch_edit(
 
     Example: trialfinder watch edit myeloma-home --radius 50mi --clear after-car-t
     """
-    options = {k: v for k, v in locals().items() if k not in ("name", "home", "clear")}
     import dataclasses
 
-    from trialfinder.spec import SearchSpec
     from trialfinder.watch.watchfile import new_watch
 
-    given = _spec(**options)
     wf = _file(home)
     old = wf.get(name)
-    data = old.spec.to_dict() | given.to_dict()
+    data = old.spec.to_dict() | spec.to_dict()  # the options given replace the saved ones
     for option in clear or []:
         key = option.strip().lower().replace("_", "-").removeprefix("--")
         if key not in {f.name.replace("_", "-") for f in dataclasses.fields(SearchSpec)}:
             raise UsageError(f"--clear {option}: not a search option")
         data.pop(key, None)
-    spec = SearchSpec.from_dict(data, where=f"watch {name!r}")
-    watch = dataclasses.replace(new_watch(name, spec), added=old.added)
+    edited = SearchSpec.from_dict(data, where=f"watch {name!r}")
+    watch = dataclasses.replace(new_watch(name, edited), added=old.added)
     wf.put(watch, replace=True)
     if watch.definition_hash != old.definition_hash:
         note(f"Changed watch {name!r}: the next report starts a new baseline.")
