@@ -28,6 +28,7 @@ LAYERS: list[list[str]] = [
         "ctgov.settings",
         "ctgov.pacing",
         "ctgov.retries",
+        "ctgov.transport",
         "ctgov.client",
         "ctgov.sources",
         "cart.vocab",

@@ -136,3 +136,20 @@ def test_show_has_the_deadline_too() -> None:
             {"TRIALFINDER_API_URL": server.base_url, **FAST, DEADLINE_ENV: "1.5"},
         )
     assert result.code == 1 and "sent its answer too slowly" in result.err
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("env", [{DEADLINE_ENV: "2"}, {"TRIALFINDER_RUN_DEADLINE": "2"}])
+def test_a_server_that_trickles_its_headers_ends_at_the_deadline_too(env: dict[str, str]) -> None:
+    # httpx's read timeout restarts with every byte; the transport bounds each read instead.
+    with FakeCtGov([study(1)]) as server:
+        server.trickle_next(0.5, headers=True)
+        started = time.monotonic()
+        result = run(
+            ["search", "-c", "lymphoma"], {"TRIALFINDER_API_URL": server.base_url, **FAST, **env}
+        )
+        elapsed = time.monotonic() - started
+    assert result.code == 1, result.err
+    errors = [line for line in result.err_lines if line.startswith("Error: ")]
+    assert len(errors) == 1 and ("too slowly" in errors[0] or "time limit" in errors[0]), errors
+    assert elapsed < 6

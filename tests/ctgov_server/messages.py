@@ -66,6 +66,7 @@ class _Fault:
     body: str | None = None
     # Seconds between body bytes: the real answer, its headers at once, then one byte at a time.
     trickle: float | None = None
+    trickle_headers: bool = False  # trickle the status line and headers too
 
     def response(self) -> _Response:
         assert self.status is not None
@@ -89,9 +90,30 @@ def _reason(status: int) -> str:
 
 
 def _send_slowly(
-    handler: Any, response: _Response, interval: float, stopping: threading.Event
+    handler: Any,
+    response: _Response,
+    interval: float,
+    stopping: threading.Event,
+    *,
+    headers_too: bool = False,
 ) -> None:
-    """Send the headers at once, then the body one byte every `interval` seconds (a trickle)."""
+    """Send the headers at once, then the body one byte every `interval` seconds (a trickle);
+    with `headers_too`, the status line and headers come a byte at a time as well."""
+    if headers_too:
+        head = (
+            f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"
+            f"Content-Type: {response.content_type}\r\n"
+            f"Content-Length: {len(response.body)}\r\n\r\n"
+        ).encode("ascii")
+        try:
+            for byte in head + response.body:
+                if stopping.wait(interval):
+                    return
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+        except OSError:
+            pass
+        return
     try:
         handler.send_response(response.status)
         handler.send_header("Content-Type", response.content_type)

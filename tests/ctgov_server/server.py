@@ -193,11 +193,14 @@ class FakeCtGov:
         with self._lock:
             self._faults.extend(_Fault(None) for _ in range(times))
 
-    def trickle_next(self, interval: float = 1.0, *, times: int = 1) -> None:
-        """Answer the next `times` requests rightly, but slowly: the headers at once, then the
-        body one byte every `interval` seconds (a read timeout never fires on such a server)."""
+    def trickle_next(self, interval: float = 1.0, *, times: int = 1, headers: bool = False) -> None:
+        """Answer the next `times` requests rightly, but slowly: the headers at once (or, with
+        `headers`, a byte at a time too), then the body one byte every `interval` seconds (a
+        read timeout never fires on such a server)."""
         with self._lock:
-            self._faults.extend(_Fault(200, trickle=interval) for _ in range(times))
+            self._faults.extend(
+                _Fault(200, trickle=interval, trickle_headers=headers) for _ in range(times)
+            )
 
     def fail_on_page(
         self,
@@ -312,7 +315,9 @@ class FakeCtGov:
         record.status = response.status
         if fault is not None and fault.trickle is not None:
             handler.close_connection = True
-            _send_slowly(handler, response, fault.trickle, self._stopping)
+            _send_slowly(
+                handler, response, fault.trickle, self._stopping, headers_too=fault.trickle_headers
+            )
         else:
             self._send(handler, response)
 

@@ -36,6 +36,7 @@ from trialfinder.ctgov.settings import (
     USER_AGENT,
     Settings,
 )
+from trialfinder.ctgov.transport import deadline_until, transport
 from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
 from trialfinder.records import describe_raw, nct_id_of
 from trialfinder.text import clean_line
@@ -83,6 +84,7 @@ class CtGovClient:
         self._http = http or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=True,  # /studies/{id} answers 301 for an alias id
+            transport=transport(clock),  # every read bounded by the request's deadline
         )
         self._http.headers["User-Agent"] = USER_AGENT  # pitfall 9
         self._http.headers["Accept"] = "application/json"
@@ -172,29 +174,41 @@ class CtGovClient:
         started = self._clock()
         ends = min(started + self.settings.deadline, self._run_ends)
         request = self._http.build_request("GET", url, params=dict(params))
-        response = self._http.send(request, stream=True)
         received = 0
 
-        def check(chunk: bytes) -> None:
-            nonlocal received
-            received += len(chunk)
-            if self._clock() <= ends:
-                return
+        def too_slow() -> ApiUnavailable:
             if ends == self._run_ends:
-                raise self._run_over(f"{received} bytes of an answer had come")
-            raise ApiUnavailable(
+                return self._run_over(f"{received} bytes of an answer had come")
+            return ApiUnavailable(
                 f"the API at {self.base_url} sent its answer too slowly: {received} bytes in "
                 f"{self._clock() - started:.0f} s, past the {self.settings.deadline:g} s limit "
                 "for one request",
                 hint=f"try again later, or raise {DEADLINE_ENV}",
             )
 
-        assert isinstance(response.stream, httpx.SyncByteStream)  # a sync client's body
-        response.stream = _Watched(response.stream, check)
-        try:
-            response.read()
-        finally:
-            response.close()
+        def check(chunk: bytes) -> None:
+            nonlocal received
+            received += len(chunk)
+            if self._clock() > ends:
+                raise too_slow()
+
+        with deadline_until(ends):
+            try:
+                response = self._http.send(request, stream=True)
+            except httpx.TimeoutException:
+                if self._clock() >= ends:  # the headers came too slowly, not a stalled read
+                    raise too_slow() from None
+                raise
+            assert isinstance(response.stream, httpx.SyncByteStream)  # a sync client's body
+            response.stream = _Watched(response.stream, check)
+            try:
+                response.read()
+            except httpx.TimeoutException:
+                if self._clock() >= ends:
+                    raise too_slow() from None
+                raise
+            finally:
+                response.close()
         return response
 
     def _check_run_deadline(self) -> None:
