@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -88,10 +89,15 @@ SITE_OUTPUT_COLUMNS: tuple[str, ...] = (
 
 @dataclass
 class SearchResult:
-    """What a search found, with the notes the user should read on stderr."""
+    """What a search found, with the notes the user should read on stderr.
+
+    `sites` is built on first use when the search itself did not need it (no --near, no
+    --sites): a CSV of 20,000 trials would otherwise build some 300,000 site rows it never
+    shows. Pass a frame, or a callable that builds it.
+    """
 
     studies: pd.DataFrame
-    sites: pd.DataFrame
+    _sites: pd.DataFrame | Callable[[], pd.DataFrame]
     records: list[Study]  # the result's studies, in its order
     source: str
     notes: list[str] = field(default_factory=list)
@@ -99,6 +105,13 @@ class SearchResult:
     truncated: bool = False
     # Trials a CAR-T or near-me filter dropped: (nct_id, title, reason), in the order dropped.
     dropped: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """One row per site of the result's studies (within the radius with --near)."""
+        if not isinstance(self._sites, pd.DataFrame):
+            self._sites = self._sites()
+        return self._sites
 
     @property
     def columns(self) -> list[str]:
@@ -321,8 +334,11 @@ def run_search(
         frame = _add_cart_columns(frame, records)
         frame = _cart_filter(frame, options, notes, dropped)
 
-    sites = sites_frame(records[n] for n in frame["nct_id"])
+    # Site rows in this (pre-sort) order; built now only when the search needs them.
+    site_order = list(frame["nct_id"])
+    sites: pd.DataFrame | None = None
     if options.near is not None:
+        sites = sites_frame(records[n] for n in site_order)
         frame, sites = _near(frame, sites, options, notes, dropped)
 
     sort = query.sort
@@ -342,11 +358,22 @@ def run_search(
         truncated = True
     if truncated:
         notes.append(f"showing the first {len(frame)} result(s); more match (raise --limit)")
-    sites = sites[sites["nct_id"].isin(frame["nct_id"])].reset_index(drop=True)
+    kept_ids = set(frame["nct_id"])
+    result_sites: pd.DataFrame | Callable[[], pd.DataFrame]
+    if sites is not None:
+        result_sites = sites[sites["nct_id"].isin(kept_ids)].reset_index(drop=True)
+    else:
+        result_sites = partial(_sites_of, [records[n] for n in site_order if n in kept_ids])
+        if options.per_site:
+            result_sites = result_sites()
     kept = [records[n] for n in frame["nct_id"]]
     return SearchResult(
-        frame, sites, kept, fetched.description, notes, fetched.total, truncated, dropped
+        frame, result_sites, kept, fetched.description, notes, fetched.total, truncated, dropped
     )
+
+
+def _sites_of(studies: list[Study]) -> pd.DataFrame:
+    return sites_frame(studies).reset_index(drop=True)
 
 
 def study_rows(studies: Sequence[Study]) -> pd.DataFrame:

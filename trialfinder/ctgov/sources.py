@@ -269,7 +269,7 @@ class FileSource(_Closing):
             raise SourceError(f"--source {self.path}: no such file or directory")
         self._skipped = ""
         self.files = self._files()
-        self._pairs: list[tuple[dict[str, Any], Study]] | None = None
+        self._studies: list[Study] | None = None
         self.notes: list[str] = [self._skipped] if self._skipped else []
         noun = "file" if len(self.files) == 1 else "files"
         self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
@@ -307,29 +307,44 @@ class FileSource(_Closing):
             )
         return files
 
-    def _load(self) -> list[tuple[dict[str, Any], Study]]:
-        if self._pairs is None:
-            pairs: list[tuple[dict[str, Any], Study]] = []
-            for path in self.files:
-                try:
-                    data = json.loads(path.read_text(encoding="utf-8-sig"))
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise SourceError(f"cannot read {path}: {exc}") from None
-                except json.JSONDecodeError as exc:
-                    raise SourceError(f"{path} is not valid JSON: {exc}") from None
-                # Saved data is matched locally, free text included: keep every string.
-                pairs.extend(_parsed(data, str(path), keep_text=True))
-            kept = {id(s) for s in _dedupe((s for _, s in pairs), self.notes, str(self.path))}
-            self._pairs = [(raw, s) for raw, s in pairs if id(s) in kept]
-        return self._pairs
+    def _read(self, *, keep_raw: bool) -> list[tuple[dict[str, Any], Study]]:
+        """Every (raw, Study) pair in the files, each NCT id once (first one wins); without
+        `keep_raw` the raw half is an empty dict, and each file's JSON is freed once read."""
+        pairs: list[tuple[dict[str, Any], Study]] = []
+        notes: list[str] = []
+        for path in self.files:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SourceError(f"cannot read {path}: {exc}") from None
+            except json.JSONDecodeError as exc:
+                raise SourceError(f"{path} is not valid JSON: {exc}") from None
+            # Saved data is matched locally, free text included: keep every string.
+            parsed = _parsed(data, str(path), keep_text=True)
+            pairs.extend((raw if keep_raw else {}, study) for raw, study in parsed)
+            del data, parsed
+        kept = {id(s) for s in _dedupe((s for _, s in pairs), notes, str(self.path))}
+        if self._studies is None:
+            self.notes += notes
+        return [(raw, s) for raw, s in pairs if id(s) in kept]
 
     def load(self) -> list[Study]:
-        """Every study in the files, each NCT id once (first one wins), in file order."""
-        return [study for _, study in self._load()]
+        """Every study in the files, each NCT id once (first one wins), in file order.
+
+        Only the parsed records are kept: the raw JSON behind them (several times their
+        size) is dropped once they exist.
+        """
+        if self._studies is None:
+            self._studies = [study for _, study in self._read(keep_raw=False)]
+        return self._studies
 
     def load_raw(self) -> list[dict[str, Any]]:
-        """The raw study objects behind `load()` (for serving them from a test API)."""
-        return [raw for raw, _ in self._load()]
+        """The raw study objects behind `load()` (for serving them from a test API); the
+        files are read again, since the raw objects are not kept."""
+        pairs = self._read(keep_raw=True)
+        if self._studies is None:
+            self._studies = [study for _, study in pairs]
+        return [raw for raw, _ in pairs]
 
     def fetch(
         self,
