@@ -16,6 +16,8 @@ _ESCAPES = re.compile(
 # C0 and C1 control characters except tab and newline, plus DEL and Unicode bidi overrides
 # (which can make text display differently from what it is).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Every character the two patterns above (and the \r fold) can act on; escapes start with one.
+_UNSAFE = re.compile(r"[\r\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # The registry stores long text fields (eligibility criteria, descriptions) as markdown and
 # escapes ASCII punctuation markdown could read as syntax: "CR\> 12 months", "HLA-A\*02",
 # "\[SPEP\]" (CommonMark "backslash escapes"). Undone for display, CSV, JSON and matching.
@@ -33,6 +35,10 @@ def strings_in(value: Any) -> list[str]:
 
 def strip_controls(text: str) -> str:
     """Remove terminal escape sequences and control characters (keeps tab and newline)."""
+    if text.isprintable():  # no Cc or Cf character: nothing to remove (the common case)
+        return text
+    if not _UNSAFE.search(text):  # only tabs, newlines and other harmless non-printables
+        return text
     return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
@@ -45,7 +51,8 @@ def clean_line(value: Any) -> str:
     """Any value -> one safe line: controls removed, runs of white space folded to one space."""
     if value is None:
         return ""
-    return " ".join(strip_controls(str(value)).split())
+    text = strip_controls(value if type(value) is str else str(value))
+    return " ".join(text.split())
 
 
 def clean_block(value: Any) -> str:

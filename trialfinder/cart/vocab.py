@@ -32,6 +32,38 @@ __all__ = [
 _L = r"(?<![A-Za-z0-9])"  # left word edge that also treats digits as word characters
 _R = r"(?![A-Za-z0-9])"
 
+# The mention prefilter (`Vocabulary.mentions`): every alternative of the mention regex holds
+# one of these, case-folded (a vocabulary entry without one is refused in tests/
+# test_speed_paths.py). Words are looked for in the lower-cased text without hyphens and white
+# space (as are the product, not-CAR and target names); `_GATE_RE` in the lower-cased text.
+_GATE_WORDS = (
+    "chimeric", "leucel", "cabtagene", "tresgene", "genetically", "modified", "engineered",
+    "adoptive", "redirect",
+)  # fmt: skip
+_GATE_CASED = ("CAR", "ar-T", "ar-t")  # the case-sensitive CAR spellings, on the text as it is
+_GATE_RE = re.compile(r"gene[- ]|cell(?:ular|[- ]based)?[- ]+(?:immuno)?therap")
+# The characters IGNORECASE matches with a letter of a prefilter word although their lower case
+# differs (İ ı ſ, the Kelvin sign, ϰ; a test checks every code point): text holding one is
+# always scanned.
+_CASE_TWINS = re.compile("[\u0130\u0131\u017f\u212a\u03f0]")
+# No part of the mention regex (lookarounds included) can match one of these characters, and it
+# has no ^, $ or \b, so a mention never spans one and a search ending before one behaves as
+# it would in the whole text (a test walks the parsed regex): long text is scanned only in the
+# runs between them that pass the prefilter.
+_SEPARATORS = ",;:()[]{}<>=+*&^%$#@!~`\"'\\|?"
+_SEGMENT = re.compile("[^" + re.escape(_SEPARATORS) + "]+")
+_LONG = 400  # shorter text is scanned whole
+
+
+# What `[- ]?` and `[\s-]+` in a loose-hyphen name may match (\s is str.isspace in re).
+_SQUEEZE = dict.fromkeys([ord("-"), *(c for c in range(0x3001) if chr(c).isspace())])
+
+
+def _squeezed(text: str) -> str:
+    """Lower-case text without hyphens and white space: a name matched with loose hyphens is
+    then a plain substring of it."""
+    return text.lower().translate(_SQUEEZE)
+
 
 @dataclass(frozen=True)
 class Product:
@@ -127,10 +159,8 @@ class Vocabulary:
             [f"(?i:{_alternation(filter(None, not_car), loose_hyphen=True)})"]
             + [_scoped(s) for s in data["not_car_stems"]]
         )
-        product_alt = _alternation(
-            [n for p in self.products for n in (p.generic, p.brand, *p.short, *p.codes) if n],
-            loose_hyphen=True,
-        )
+        names = [n for p in self.products for n in (p.generic, p.brand, *p.short, *p.codes) if n]
+        product_alt = _alternation(names, loose_hyphen=True)
         target_words = [n for t in data["targets"] for n in (t["name"], *t.get("aliases", ()))]
         target_alt = _alternation(w for w in target_words if len(w) > 2 and w.lower() != "kappa")
         prefixed = data["target_prefixed_car"]["pattern"].replace(
@@ -145,6 +175,13 @@ class Vocabulary:
         class_alt = "|".join(
             "(?i:" + c["pattern"].replace("{targets}", target_alt) + ")"
             for c in data["prior_class_terms"]
+        )
+        gate = {_squeezed(n) for n in (*not_car, *names) if n}
+        gate.update(_squeezed(w) for w in target_words if len(w) > 2 and w.lower() != "kappa")
+        gate.update(_GATE_WORDS)
+        # A word containing another is implied by it.
+        self._gate_words = tuple(
+            sorted((w for w in gate if not any(o != w and o in w for o in gate)), key=len)
         )
         self._mention_re = re.compile(
             f"{_L}(?:(?P<not_car>{not_car_alt})|(?P<product>(?i:{product_alt}))"
@@ -183,9 +220,40 @@ class Vocabulary:
     # -- recognisers -----------------------------------------------------------------------
 
     def mentions(self, text: str) -> list[Mention]:
-        """CAR, modified-cell, class and not-CAR product mentions in `text`, in order."""
+        """CAR, modified-cell, class and not-CAR product mentions in `text`, in order.
+
+        Text that holds none of the words every mention needs is not scanned (`could_mention`),
+        nor are such runs of long text between separators; `plain_mentions` is the scan of the
+        whole text, which this must equal."""
+        if not self.could_mention(text):
+            return []
+        if len(text) <= _LONG:
+            return self._scan(text, 0, len(text))
         found = []
-        for m in self._mention_re.finditer(text):
+        for run in _SEGMENT.finditer(text):
+            if self.could_mention(run.group()):
+                found += self._scan(text, run.start(), run.end())
+        return found
+
+    def could_mention(self, text: str) -> bool:
+        """False only when `text` cannot hold a mention: none of the prefilter words is in it."""
+        if any(w in text for w in _GATE_CASED):
+            return True
+        if not text.isascii() and _CASE_TWINS.search(text):
+            return True
+        low = text.lower()
+        if _GATE_RE.search(low):
+            return True
+        squeezed = low.translate(_SQUEEZE)
+        return any(w in squeezed for w in self._gate_words)
+
+    def plain_mentions(self, text: str) -> list[Mention]:
+        """The mentions found by the full regex alone (what `mentions` must equal)."""
+        return self._scan(text, 0, len(text))
+
+    def _scan(self, text: str, start: int, end: int) -> list[Mention]:
+        found = []
+        for m in self._mention_re.finditer(text, start, end):
             kind = m.lastgroup or "car"
             product = None
             if kind == "product":

@@ -1,0 +1,207 @@
+"""The fast paths (issue 11) find exactly what the plain ones find.
+
+`Vocabulary.mentions` skips text that holds none of its prefilter words; `text.strip_controls`
+returns clean text untouched. Both are compared with the plain path on every text of every
+shared real record and on generated strings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pytest
+from cart_labels import RECORDS_DIR, load_records
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trialfinder.cart import vocab as vocab_module
+from trialfinder.cart.reading import clean_markup, criteria_sentences
+from trialfinder.cart.vocab import vocabulary
+from trialfinder.records import Study, parse_study
+from trialfinder.text import _CONTROLS, _ESCAPES, clean_line, strip_controls
+
+
+def plain_strip_controls(text: str) -> str:
+    return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+def raw_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from raw_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from raw_strings(item)
+
+
+def study_texts(study: Study) -> Iterator[str]:
+    """Every text the classifier gives `mentions`: names, titles, descriptions, keywords,
+    criteria and each criteria sentence as the stance reads it."""
+    for i in study.interventions:
+        yield " ; ".join(n for n in (i.name, *i.other_names) if n)
+        yield from (i.name, *i.other_names)
+        if i.description:
+            yield i.description
+    yield from study.arm_intervention_names
+    yield from (study.brief_title, study.official_title, study.acronym)
+    yield from study.keywords
+    yield from study.conditions
+    criteria = study.eligibility_criteria
+    if criteria:
+        yield criteria
+        for s in criteria_sentences(criteria):
+            yield clean_markup(criteria[s.start : s.end])
+
+
+@lru_cache(maxsize=1)
+def real_raws() -> tuple[Any, ...]:
+    if not RECORDS_DIR.is_dir():
+        pytest.skip(f"no shared records at {RECORDS_DIR}")
+    return tuple(load_records(RECORDS_DIR).values())
+
+
+def test_mentions_equal_the_plain_scan_on_every_real_text() -> None:
+    vocab = vocabulary()
+    texts = {t for raw in real_raws() for t in study_texts(parse_study(raw)) if t}
+    skipped = 0
+    for text in texts:
+        assert vocab.mentions(text) == vocab.plain_mentions(text), text[:200]
+        skipped += not vocab.could_mention(text)
+    assert len(texts) > 5000 and skipped > len(texts) / 2  # the prefilter does skip
+
+
+def test_strip_controls_equals_the_plain_path_on_every_real_string() -> None:
+    for raw in real_raws():
+        for text in raw_strings(raw):
+            assert strip_controls(text) == plain_strip_controls(text)
+            assert clean_line(text) == " ".join(plain_strip_controls(text).split())
+
+
+_VOCAB_WORDS = sorted(
+    {w for w in vocabulary()._gate_words}
+    | {"CAR", "CAR-T", "car-t", "Car-T", "UCART19", "CART19", "CAR.BCMA", "huCART19", "CAR-NK"}
+    | {"chimeric antigen receptor", "CD19-directed", "anti-BCMA", "gene therapy", "leucel"}
+    | {"cell therapy", "cellular immunotherapy", "cell-based therapy", "T-cell redirecting"}
+    | {"genetically modified", "engineered T cell therapy", "adoptive cell transfer"}
+    | {"agents targeting", "CD19", "BCMA", "Kymriah", "tisa-cel", "axi cel", "ide-\ncel"}
+    | {"cilta", "Yescarta", "lifileucel", "afamitresgene autoleucel", "IL-13Rα2", "Igκ"}
+    | {"\u0130", "\u0131", "\u017f", "\u212a", "\u03f0", "\u03ba", "K", "k", "s", "i", ":"}
+)
+_GLUE = [" ", "-", "  ", "\n", "/", ".", ",", ";", "(", ")", "", "\t", "\u00a0", "\u2009"]
+_PIECES = st.sampled_from(_VOCAB_WORDS) | st.sampled_from(_GLUE) | st.text(max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=14).map("".join))
+def test_mentions_equal_the_plain_scan_on_generated_text(text: str) -> None:
+    vocab = vocabulary()
+    assert vocab.mentions(text) == vocab.plain_mentions(text)
+    long = "Prior therapy (any): " * 20 + text + " ; cell " + text
+    for variant in (text.upper(), text.lower(), text.title(), long, long.upper()):
+        assert vocab.mentions(variant) == vocab.plain_mentions(variant)
+
+
+_CONTROL_BITS = ["\x1b[31m", "\x1b]8;;x\x07", "\x9b2J", "\r\n", "\r", "\x00", "\u202e", "\x7f"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_CONTROL_BITS + _GLUE) | st.text(max_size=8)).map("".join))
+def test_strip_controls_equals_the_plain_path_on_generated_text(text: str) -> None:
+    assert strip_controls(text) == plain_strip_controls(text)
+    assert clean_line(text) == " ".join(plain_strip_controls(text).split())
+
+
+def test_every_vocabulary_pattern_holds_a_prefilter_word() -> None:
+    """A new pattern entry must hold a prefilter word (or a target, product or not-CAR name):
+    otherwise text could be skipped that the full regex would match; extend vocab._GATE_*."""
+    data = json.loads(
+        (resources.files("trialfinder") / "data/cart_vocabulary.json").read_text("utf-8")
+    )
+    entries = [
+        *data["car_stems"],
+        *data["car_spellings"],
+        *data["modified_cell_terms"],
+        *data["prior_class_terms"],
+        *data["not_car_stems"],
+        data["target_prefixed_car"],
+    ]
+    words = [*vocab_module._GATE_WORDS, "{targets}", "gene", "cell"]  # the last two: _GATE_RE
+    for entry in entries:
+        source = re.sub(r"[\[\]()?:|\\]", "", entry["pattern"])  # "[Cc]ar-[Tt]" -> "Ccar-Tt"
+        if entry.get("ignore_case", True):
+            assert any(w.lower() in source.lower() for w in words), entry["pattern"]
+        else:
+            assert any(w in source for w in vocab_module._GATE_CASED), entry["pattern"]
+
+
+def test_the_case_twins_are_every_code_point_ignorecase_adds() -> None:
+    """Characters IGNORECASE matches with a prefilter letter whose lower case differs."""
+    letters = {c for w in (*vocabulary()._gate_words, "gene", "cellular", "therap") for c in w}
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(letters)) + "]", re.I)
+    twins = {
+        t
+        for t in set(pattern.findall(every))
+        for k in letters
+        if t.lower() != k.lower() and re.fullmatch(re.escape(k), t, re.I)
+    }
+    assert twins <= set(vocab_module._CASE_TWINS.pattern[1:-1])
+
+
+def test_no_part_of_the_mention_regex_can_match_a_separator() -> None:
+    """What lets long text be scanned between separators only (vocab._SEPARATORS)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    singles: set[int] = set()
+    ranges: list[tuple[int, int]] = []
+    odd: list[object] = []
+
+    def walk(items: Any) -> None:
+        for op, av in items:
+            if op is c.LITERAL:
+                singles.add(av)
+            elif op is c.IN:
+                for o, a in av:
+                    if o is c.LITERAL:
+                        singles.add(a)
+                    elif o is c.RANGE:
+                        ranges.append(a)
+                    elif o is not c.CATEGORY or a not in (
+                        c.CATEGORY_DIGIT,
+                        c.CATEGORY_SPACE,
+                        c.CATEGORY_WORD,
+                    ):
+                        odd.append((o, a))
+            elif op is c.BRANCH:
+                for branch in av[1]:
+                    walk(branch)
+            elif op is c.SUBPATTERN:
+                walk(av[3])
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                walk(av[2])
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                walk(av[1])
+            elif op is not c.CATEGORY or av not in (
+                c.CATEGORY_DIGIT,
+                c.CATEGORY_SPACE,
+                c.CATEGORY_WORD,
+            ):
+                odd.append(op)  # ANY, NOT_LITERAL, AT (^ $ \b), back references...
+
+    pattern = vocabulary()._mention_re
+    parsed = _parser.parse(pattern.pattern, pattern.flags)
+    walk(parsed)
+    assert not odd
+    assert parsed.getwidth()[0] > 0
+    for sep in vocab_module._SEPARATORS:
+        assert not re.match(r"[\w\s\d]", sep)
+        assert ord(sep) not in singles and not any(a <= ord(sep) <= b for a, b in ranges), sep
