@@ -99,28 +99,16 @@ def _send_slowly(
 ) -> None:
     """Send the headers at once, then the body one byte every `interval` seconds (a trickle);
     with `headers_too`, the status line and headers come a byte at a time as well."""
-    if headers_too:
-        head = (
-            f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"
-            f"Content-Type: {response.content_type}\r\n"
-            f"Content-Length: {len(response.body)}\r\n\r\n"
-        ).encode("ascii")
-        try:
-            for byte in head + response.body:
-                if stopping.wait(interval):
-                    return
-                handler.wfile.write(bytes([byte]))
-                handler.wfile.flush()
-        except OSError:
-            pass
-        return
+    head = (
+        f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"
+        f"Content-Type: {response.content_type}\r\n"
+        f"Content-Length: {len(response.body)}\r\n\r\n"
+    ).encode("ascii")
     try:
-        handler.send_response(response.status)
-        handler.send_header("Content-Type", response.content_type)
-        handler.send_header("Content-Length", str(len(response.body)))
-        handler.end_headers()
-        handler.wfile.flush()
-        for byte in response.body:
+        if not headers_too:
+            handler.wfile.write(head)
+            handler.wfile.flush()
+        for byte in (head if headers_too else b"") + response.body:
             if stopping.wait(interval):
                 return
             handler.wfile.write(bytes([byte]))
