@@ -50,7 +50,17 @@ TherapyClassOpt = Annotated[
     ),
 ]
 _FORMATS = ("table", "text", "markdown", "csv", "json", "jsonl")
-_SHOWN = ["nct_id", "prior_car_t", "title", "distance_mi", "nearest_site", "nearest_site_contact"]
+_SHOWN = [
+    "nct_id",
+    "prior_car_t",
+    "title",
+    "distance_mi",
+    "nearest_site_city",
+    "nearest_site",
+    "nearest_site_contact",
+]
+# A terminal table shows where in a few words (the city) and leaves the width to whom to call.
+_TABLE_DROPS = ("nearest_site",)
 
 
 @app.command()
@@ -160,9 +170,18 @@ def render_options(
             empty.append(group.label)
             continue
         parts.append(heading.format(group.label, group.name, len(rows)))
-        parts.append(render(rows, table_fmt, cols, width=None if fmt == "markdown" else width()))
+        shown = [c for c in cols if c not in _TABLE_DROPS or "nearest_site_city" not in cols]
+        if fmt == "markdown":
+            shown = cols
+        parts.append(render(rows, table_fmt, shown, width=None if fmt == "markdown" else width()))
         parts.append("\n")
     where = "nearby" if near_me else "found"
     if empty:
-        parts.append(f"No trial {where}: {', '.join(empty)}.\n")
+        line = f"No trial {where}: {', '.join(empty)}."
+        if fmt == "markdown":
+            parts.append(line + "\n")
+        else:
+            import textwrap
+
+            parts.append("\n".join(textwrap.wrap(line, width=width())) + "\n")
     return "".join(parts)
