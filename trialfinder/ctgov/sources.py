@@ -256,10 +256,69 @@ def _is_csv_download(path: Path) -> bool:
         return False
 
 
-class FileSource(_Closing):
-    """Saved API output: a JSON file, or a directory of them; nothing is filtered on read."""
+class LocalSource(_Closing):
+    """Studies already in memory or on disk: `fetch` returns them all, `get` finds one."""
 
     pace = 0.0
+    description = ""
+    server_filtered = False  # whether the studies already match the query
+    notes: list[str]
+
+    def load(self) -> list[Study]:
+        """Every study the source holds."""
+        raise NotImplementedError
+
+    def where(self) -> str:
+        """What a missing study is missing from."""
+        raise NotImplementedError
+
+    def fetch(
+        self,
+        query: Query,
+        fields: Sequence[str] = (),
+        *,
+        limit: int | None = None,
+        hooks: Hooks = NO_HOOKS,
+    ) -> Fetched:
+        """All the studies; unless `server_filtered`, the pipeline applies the query locally."""
+        studies = self.load()
+        if hooks.progress:
+            hooks.progress(len(studies), len(studies))
+        total = len(studies) if self.server_filtered else None
+        return Fetched(
+            list(studies), self.description, self.server_filtered, total, False, list(self.notes)
+        )
+
+    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
+        """One study by NCT id (raises StudyNotFound)."""
+        nct_id = check_nct_id(nct_id)
+        for study in self.load():
+            if study.nct_id == nct_id:
+                return study
+        raise StudyNotFound(f"no study {nct_id} in {self.where()}")
+
+
+class RecordsSource(LocalSource):
+    """Records already fetched, served to the search pipeline as a server-filtered result."""
+
+    server_filtered = True
+
+    def __init__(self, studies: Sequence[Study], description: str) -> None:
+        self.studies = list(studies)
+        self.description = description
+        self.notes = []
+
+    def load(self) -> list[Study]:
+        """The records."""
+        return self.studies
+
+    def where(self) -> str:
+        """The records' description."""
+        return self.description
+
+
+class FileSource(LocalSource):
+    """Saved API output: a JSON file, or a directory of them; nothing is filtered on read."""
 
     def __init__(self, path: str | Path) -> None:
         if not str(path).strip():
@@ -346,24 +405,6 @@ class FileSource(_Closing):
             self._studies = [study for _, study in pairs]
         return [raw for raw, _ in pairs]
 
-    def fetch(
-        self,
-        query: Query,
-        fields: Sequence[str] = (),
-        *,
-        limit: int | None = None,
-        hooks: Hooks = NO_HOOKS,
-    ) -> Fetched:
-        """All saved studies; the search pipeline applies the query locally."""
-        studies = self.load()
-        if hooks.progress:
-            hooks.progress(len(studies), len(studies))
-        return Fetched(list(studies), self.description, False, None, False, list(self.notes))
-
-    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
-        """One saved study by NCT id."""
-        nct_id = check_nct_id(nct_id)
-        for study in self.load():
-            if study.nct_id == nct_id:
-                return study
-        raise StudyNotFound(f"no study {nct_id} in {self.path}")
+    def where(self) -> str:
+        """What a missing study is missing from."""
+        return str(self.path)

@@ -49,38 +49,6 @@ def classifier_version() -> str:
     return digest.hexdigest()[:12]
 
 
-class RecordsSource:
-    """Records already fetched, served to the search pipeline as a server-filtered result."""
-
-    pace = 0.0
-
-    def __init__(self, studies: Sequence[Study], description: str, total: int | None) -> None:
-        self.studies = list(studies)
-        self.description = description
-        self.total = total
-
-    def fetch(
-        self,
-        query: Query,
-        fields: Sequence[str] = (),
-        *,
-        limit: int | None = None,
-        hooks: Hooks = NO_HOOKS,
-    ) -> Fetched:
-        """The records, as if the server had just returned them."""
-        return Fetched(list(self.studies), self.description, True, self.total)
-
-    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
-        """One of the records."""
-        for study in self.studies:
-            if study.nct_id == nct_id:
-                return study
-        raise StudyNotFound(f"no study {nct_id} in this snapshot")
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
 @dataclass(frozen=True)
 class Candidates:
     """What the server returns for the watch's query, as whole records."""

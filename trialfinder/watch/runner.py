@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from trialfinder.ctgov.sources import NO_HOOKS, ApiSource, Hooks
+from trialfinder.ctgov.sources import NO_HOOKS, ApiSource, Hooks, RecordsSource
 from trialfinder.errors import TrialfinderError
 from trialfinder.records import Site, Study
 from trialfinder.spec import PRIOR_CAR_T_LABELS, Search
 from trialfinder.watch.compare import SitePlace, TrialChange, compare
-from trialfinder.watch.fetch import RecordsSource, candidates, classifier_version, why_left
+from trialfinder.watch.fetch import candidates, classifier_version, why_left
 from trialfinder.watch.snapshot import Member, Snapshot
 from trialfinder.watch.store import ChangeTuple, Store
 from trialfinder.watch.watchfile import Watch
@@ -138,7 +138,7 @@ def _snapshot(
     from trialfinder.cart.profile import profile_study
     from trialfinder.search import run_search
 
-    source = RecordsSource(studies, "the watch's records", len(studies))
+    source = RecordsSource(studies, "the watch's records")
     result = run_search(search.query, source, search.options)
     kept = {s.nct_id for s in result.records}
     version = classifier_version()
