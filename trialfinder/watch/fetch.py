@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from importlib import resources
 
 from trialfinder.ctgov.query import Query
@@ -37,6 +38,7 @@ ID_CHUNK = 200  # NCT ids per filter.ids request: about 2.8 kB of URL, well insi
 MAX_RELOADS = 3  # data loads noticed during one run before giving up
 
 
+@lru_cache(maxsize=1)
 def classifier_version() -> str:
     """A fingerprint of the CAR-T rules and vocabulary: a new classifier is not a trial change."""
     digest = hashlib.sha256()
