@@ -55,7 +55,7 @@ from cart_labels import RECORDS_DIR, load_records  # noqa: E402
 
 from trialfinder.cart.profile import profile_study  # noqa: E402
 from trialfinder.cart.vocab import vocabulary  # noqa: E402
-from trialfinder.records import Study, parse_study  # noqa: E402
+from trialfinder.records import Study, all_strings, parse_study  # noqa: E402
 from trialfinder.text import clean_line, strip_controls  # noqa: E402
 
 _VARIANTS = (
@@ -126,18 +126,6 @@ def mention_texts(study: Study) -> Iterator[str]:
         yield study.eligibility_criteria
 
 
-def raw_strings(value: Any) -> Iterator[str]:
-    """Every string inside a raw API value."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from raw_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from raw_strings(item)
-
-
 def timed(label: str, work: Callable[[], object], note: str = "") -> float:
     start = time.perf_counter()
     work()
@@ -172,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{megabytes / seconds:.1f} MB/s)"
     )
 
-    strings = [s for r in raws for s in raw_strings(r)]
+    strings = [s for r in raws for s in all_strings(r)]
     note = f"  ({len(strings)} strings)"
     timed("clean_line", lambda: [clean_line(s) for s in strings], note)
     timed("strip_controls", lambda: [strip_controls(s) for s in strings], note)

@@ -23,23 +23,12 @@ from hypothesis import strategies as st
 from trialfinder.cart import vocab as vocab_module
 from trialfinder.cart.reading import clean_markup, criteria_sentences
 from trialfinder.cart.vocab import vocabulary
-from trialfinder.records import Study, parse_study
+from trialfinder.records import Study, all_strings, parse_study
 from trialfinder.text import _CONTROLS, _ESCAPES, clean_line, strip_controls
 
 
 def plain_strip_controls(text: str) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
-
-
-def raw_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from raw_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from raw_strings(item)
 
 
 def study_texts(study: Study) -> Iterator[str]:
@@ -80,7 +69,7 @@ def test_mentions_equal_the_plain_scan_on_every_real_text() -> None:
 
 def test_strip_controls_equals_the_plain_path_on_every_real_string() -> None:
     for raw in real_raws():
-        for text in raw_strings(raw):
+        for text in all_strings(raw):
             assert strip_controls(text) == plain_strip_controls(text)
             assert clean_line(text) == " ".join(plain_strip_controls(text).split())
 

@@ -264,15 +264,16 @@ def _mesh(derived: Mapping[str, Any], module: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
-def _all_strings(value: Any) -> Iterator[str]:
+def all_strings(value: Any) -> Iterator[str]:
+    """Every string inside a raw API value (dicts and lists walked, in order)."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _all_strings(item)
+            yield from all_strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _all_strings(item)
+            yield from all_strings(item)
 
 
 def describe_raw(value: Any) -> str:
@@ -389,5 +390,5 @@ def parse_study(raw: Any, *, keep_text: bool = False) -> Study:
         else None,
         condition_mesh=_mesh(derived, "conditionBrowseModule"),
         intervention_mesh=_mesh(derived, "interventionBrowseModule"),
-        text=" | ".join(_all_strings(raw)) if keep_text else "",
+        text=" | ".join(all_strings(raw)) if keep_text else "",
     )
