@@ -44,6 +44,7 @@ LAYERS: list[list[str]] = [
         "geo.distance",
     ],
     ["spec"],
+    ["fields"],
     ["filters"],
     ["search"],
     ["detail"],

@@ -15,6 +15,7 @@ import pandas as pd
 
 from trialfinder import filters
 from trialfinder.ctgov.sources import NO_HOOKS, Hooks, StudySource
+from trialfinder.fields import ALL_FIELDS, fields_for
 from trialfinder.frames import STUDY_COLUMNS, sites_frame, studies_frame
 from trialfinder.geo.distance import NEAREST_COLUMNS
 from trialfinder.records import Study
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from trialfinder.ctgov.query import Query
 
 __all__ = [
+    "ALL_FIELDS",
     "SITE_OUTPUT_COLUMNS",
     "Search",
     "SearchOptions",
@@ -37,35 +39,6 @@ __all__ = [
     "study_rows",
 ]
 
-# API `fields` (piece names from /studies/metadata) each group of output columns needs.
-BASE_FIELDS: tuple[str, ...] = (
-    "NCTId",
-    "BriefTitle",
-    "OfficialTitle",
-    "OverallStatus",
-    "Phase",
-    "Condition",
-    "InterventionType",
-    "InterventionName",
-    "LeadSponsorName",
-    "StudyType",
-    "StartDate",
-    "LastUpdatePostDate",
-    "MinimumAge",
-    "MaximumAge",
-    "Sex",
-    "EnrollmentCount",
-    "CentralContact",
-    "Location",
-)
-CART_FIELDS: tuple[str, ...] = (
-    "Acronym",
-    "Keyword",
-    "InterventionOtherName",
-    "InterventionDescription",
-    "ArmGroupInterventionName",
-    "EligibilityCriteria",
-)
 GEO_COLUMNS: tuple[str, ...] = tuple(c for c in NEAREST_COLUMNS if c != "nct_id")
 SITE_OUTPUT_COLUMNS: tuple[str, ...] = (
     "nct_id",
@@ -119,11 +92,11 @@ class SearchResult:
         return list(self.studies.columns)
 
 
-def needed_fields(options: SearchOptions) -> tuple[str, ...]:
-    """The API `fields` the output needs (fewer bytes than whole records)."""
-    if options.has_cart_columns:
-        return BASE_FIELDS + CART_FIELDS
-    return BASE_FIELDS
+def needed_fields(
+    query: Query, options: SearchOptions, columns: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """The API `fields` the search needs to show `columns` (None: every column)."""
+    return fields_for(query, options, columns)
 
 
 def server_query(query: Query, options: SearchOptions) -> Query:
@@ -307,11 +280,14 @@ def run_search(
     options: SearchOptions | None = None,
     *,
     hooks: Hooks = NO_HOOKS,
+    columns: Sequence[str] | None = None,
 ) -> SearchResult:
     """Run one search end to end and return frames with declared columns.
 
     Build `query` and `options` from a `SearchSpec` with `spec.resolve()`, which validates
-    every option and combination.
+    every option and combination. `columns` names the columns the caller will read (None:
+    every one): the API is asked only for the record pieces they need, and the others come
+    back empty.
     """
     options = options or SearchOptions()
     sent = server_query(query, options)
@@ -321,7 +297,7 @@ def run_search(
 
     local_order = not SORTS.get(query.sort, "")
     limit = None if options.client_side or local_order else query.limit
-    fetched = source.fetch(sent, needed_fields(options), limit=limit, hooks=hooks)
+    fetched = source.fetch(sent, needed_fields(query, options, columns), limit=limit, hooks=hooks)
     records = {s.nct_id: s for s in fetched.studies}
     notes = list(fetched.notes)
 

@@ -6,7 +6,7 @@ functions only translate options, call the core, and write what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,7 +74,7 @@ def search(
     check_output(output)
     if is_binary(fmt):
         check_binary_output(output, fmt)
-    result = _run(plan, source, api_url, quiet=quiet)
+    result = _run(plan, source, api_url, quiet=quiet, columns=_reads(plan, fmt, chosen, available))
     say(f"Data: {result.source}")
     by_distance = plan.query.sort == "distance"
     frame = site_rows(result, by_distance=by_distance) if spec.sites else result.studies
@@ -101,6 +101,19 @@ def search(
     _emit(frame, cols, fmt, output, group, sheet="sites" if spec.sites else "trials", quiet=quiet)
 
 
+def _reads(
+    plan: Search, fmt: str, chosen: list[str] | None, available: list[str]
+) -> list[str] | None:
+    """The columns the output can show (the API is asked for what they need); None: all."""
+    if chosen:
+        return chosen
+    if fmt == "table":
+        from trialfinder.render.columns import table_view
+
+        return list(table_view(plan.options, available).columns)
+    return None
+
+
 def _columns_needing(plan: Search) -> dict[str, str]:
     """Columns this search lacks, and the option that would bring them."""
     from trialfinder.search import GEO_COLUMNS
@@ -122,7 +135,12 @@ def _echo_place(plan: Search, say: Callable[[str], None] = note) -> None:
 
 
 def _run(
-    plan: Search, source: str | None, api_url: str | None, *, quiet: bool = False
+    plan: Search,
+    source: str | None,
+    api_url: str | None,
+    *,
+    quiet: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> SearchResult:
     from trialfinder.cli.progress import ProgressBar
     from trialfinder.ctgov.sources import NO_HOOKS, Hooks
@@ -132,7 +150,7 @@ def _run(
     bar = ProgressBar(seconds_per_page=data_source.pace or 1.2)
     try:
         hooks = NO_HOOKS if quiet else Hooks(progress=bar, retry=bar.retrying)
-        return run_search(plan.query, data_source, plan.options, hooks=hooks)
+        return run_search(plan.query, data_source, plan.options, hooks=hooks, columns=columns)
     finally:
         bar.finish()
         data_source.close()

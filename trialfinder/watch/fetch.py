@@ -21,15 +21,15 @@ from importlib import resources
 from trialfinder.ctgov.query import Query
 from trialfinder.ctgov.sources import NO_HOOKS, ApiSource, Fetched, Hooks
 from trialfinder.errors import ApiError, StudyNotFound, TrialfinderError
+from trialfinder.fields import ALL_FIELDS
 from trialfinder.records import Study
-from trialfinder.search import BASE_FIELDS, CART_FIELDS, server_query
+from trialfinder.search import server_query
 from trialfinder.spec import Search
 
 SWEEP_FIELDS = ("NCTId", "LastUpdatePostDate", "OverallStatus")
 # Everything a change report compares, beyond what the search output needs.
 WATCH_FIELDS = (
-    *BASE_FIELDS,
-    *CART_FIELDS,
+    *ALL_FIELDS,
     "CollaboratorName",
     "OverallOfficial",
     "BriefSummary",
