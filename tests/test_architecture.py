@@ -30,6 +30,7 @@ LAYERS: list[list[str]] = [
         "ctgov.retries",
         "ctgov.transport",
         "ctgov.client",
+        "ctgov.prefetch",
         "ctgov.sources",
         "cart.vocab",
         "cart.reading",

@@ -7,7 +7,7 @@ onto a `SearchSpec` and renders what comes back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -136,11 +136,15 @@ def server_query(query: Query, options: SearchOptions) -> Query:
     return query.with_extra(advanced=advanced, geo=geo_filter)
 
 
-def _add_cart_columns(frame: pd.DataFrame, records: dict[str, Study]) -> pd.DataFrame:
+def _add_cart_columns(
+    frame: pd.DataFrame, records: dict[str, Study], profiles: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """The CAR-T columns of each row: from `profiles` (made as pages came), else made now."""
     from trialfinder.cart.profile import CART_COLUMNS, profile_row
     from trialfinder.text import clean_line
 
-    rows = [profile_row(records[nct]) for nct in frame["nct_id"]]
+    made = profiles or {}
+    rows = [made.get(nct) or profile_row(records[nct]) for nct in frame["nct_id"]]
     cart = pd.DataFrame(rows, columns=list(CART_COLUMNS), index=frame.index)
     cart["prior_car_t_evidence"] = cart["prior_car_t_evidence"].map(clean_line)
     if not cart.empty:
@@ -297,6 +301,9 @@ def run_search(
 
     local_order = not SORTS.get(query.sort, "")
     limit = None if options.client_side or local_order else query.limit
+    profiles: dict[str, Any] = {}
+    if options.has_cart_columns:
+        hooks = replace(hooks, studies=partial(_profile_each, profiles, hooks.studies))
     fetched = source.fetch(sent, needed_fields(query, options, columns), limit=limit, hooks=hooks)
     records = {s.nct_id: s for s in fetched.studies}
     notes = list(fetched.notes)
@@ -307,7 +314,7 @@ def run_search(
     frame = filters.apply_query(frame, records, query, text=not fetched.server_filtered)
     dropped: list[tuple[str, str, str]] = []
     if options.has_cart_columns:
-        frame = _add_cart_columns(frame, records)
+        frame = _add_cart_columns(frame, records, profiles)
         frame = _cart_filter(frame, options, notes, dropped)
 
     # Site rows in this (pre-sort) order; built now only when the search needs them.
@@ -346,6 +353,21 @@ def run_search(
     return SearchResult(
         frame, result_sites, kept, fetched.description, notes, fetched.total, truncated, dropped
     )
+
+
+def _profile_each(
+    profiles: dict[str, Any],
+    also: Callable[[Sequence[Study]], None] | None,
+    batch: Sequence[Study],
+) -> None:
+    """Classify a batch of records as it arrives (the first record of an NCT id wins)."""
+    from trialfinder.cart.profile import profile_row
+
+    for study in batch:
+        if study.nct_id not in profiles:
+            profiles[study.nct_id] = profile_row(study)
+    if also is not None:
+        also(batch)
 
 
 def _sites_of(studies: list[Study]) -> pd.DataFrame:

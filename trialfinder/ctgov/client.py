@@ -297,12 +297,15 @@ class CtGovClient:
                 )
             next_token = body.get("nextPageToken") or None
             total = body.get("totalCount")
-            yield Page(
+            page = Page(
                 studies=body.get("studies", []),
                 next_token=next_token,
                 total=int(total) if isinstance(total, int) else None,
                 number=number,
             )
+            del body, response  # the caller frees the page once it has read it
+            yield page
+            del page
             if not next_token:
                 return
             if next_token in seen_tokens:

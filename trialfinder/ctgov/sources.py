@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from trialfinder.ctgov.prefetch import ahead
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
 from trialfinder.errors import ApiError, RecordError, SourceError, StudyNotFound
 from trialfinder.records import Study, describe_raw, nct_id_of, parse_study
@@ -34,6 +35,8 @@ class Hooks:
 
     progress: Progress | None = None  # (studies so far, total when known)
     retry: RetryHook | None = None
+    # Each batch of new records as it comes, to work on while the next page travels.
+    studies: Callable[[Sequence[Study]], None] | None = None
 
 
 NO_HOOKS = Hooks()
@@ -172,19 +175,26 @@ class ApiSource(_Closing):
         truncated = False
         if hooks.progress:
             hooks.progress(0, None)  # show that work started before the first page arrives
-        for page in self._client.iter_pages(params, page_size=page_size, on_retry=hooks.retry):
+        pages = self._client.iter_pages(params, page_size=page_size, on_retry=hooks.retry)
+        # Without --limit every page is needed: fetch the next while this one is worked on.
+        for page in pages if limit is not None else ahead(pages):
             if page.total is not None:
                 total = page.total
-            studies.extend(
+            batch = [
                 _from_api(s, f"item {i} on page {page.number}")
                 for i, s in enumerate(page.studies, 1)
-            )
+            ]
+            next_token = page.next_token
+            del page  # the raw page goes once its records exist
+            studies.extend(batch)
+            if hooks.studies:
+                hooks.studies(batch)
             if hooks.progress:
                 hooks.progress(len(studies), total)
             if limit is not None and len(studies) >= limit:
                 # A full page carries a token even when nothing follows (pitfall 1): trust
                 # totalCount when the API sent it.
-                more = total > limit if total is not None else bool(page.next_token)
+                more = total > limit if total is not None else bool(next_token)
                 truncated = more or len(studies) > limit
                 studies = studies[:limit]
                 break
@@ -282,6 +292,8 @@ class LocalSource(_Closing):
     ) -> Fetched:
         """All the studies; unless `server_filtered`, the pipeline applies the query locally."""
         studies = self.load()
+        if hooks.studies:
+            hooks.studies(studies)
         if hooks.progress:
             hooks.progress(len(studies), len(studies))
         total = len(studies) if self.server_filtered else None
@@ -388,18 +400,14 @@ class FileSource(LocalSource):
         return [(raw, s) for raw, s in pairs if id(s) in kept]
 
     def load(self) -> list[Study]:
-        """Every study in the files, each NCT id once (first one wins), in file order.
-
-        Only the parsed records are kept: the raw JSON behind them (several times their
-        size) is dropped once they exist.
-        """
+        """Every study in the files, each NCT id once (first one wins), in file order; the raw
+        JSON behind them (several times their size) is dropped once they exist."""
         if self._studies is None:
             self._studies = [study for _, study in self._read(keep_raw=False)]
         return self._studies
 
     def load_raw(self) -> list[dict[str, Any]]:
-        """The raw study objects behind `load()` (for serving them from a test API); the
-        files are read again, since the raw objects are not kept."""
+        """The raw study objects behind `load()`, read again (the raw objects are not kept)."""
         pairs = self._read(keep_raw=True)
         if self._studies is None:
             self._studies = [study for _, study in pairs]
