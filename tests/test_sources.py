@@ -69,11 +69,21 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
 
 def test_get_by_id(tmp_path: Path) -> None:
     source = FileSource(write(tmp_path / "a.json", [study("NCT90000001")]))
-    assert source.get("nct90000001") == parse_study(study("NCT90000001"), keep_text=True)
+    assert source.get("nct90000001") == parse_study(study("NCT90000001"))
     with pytest.raises(StudyNotFound, match="NCT90000009"):
         source.get("NCT90000009")
     with pytest.raises(InvalidNctId):
         source.get("90000001")
+
+
+def test_every_string_is_kept_only_for_a_term(tmp_path: Path) -> None:
+    """Study.text (every string of the record) costs memory; only --term reads it."""
+    raw = study("NCT90000001")
+    raw["protocolSection"]["descriptionModule"] = {"detailedDescription": "a zebra finch"}
+    source = FileSource(write(tmp_path / "a.json", [raw]))
+    assert source.fetch(Query.build(condition="lymphoma")).studies[0].text == ""
+    assert "zebra" in source.fetch(Query.build(term="zebra")).studies[0].text
+    assert "zebra" in source.fetch(Query.build()).studies[0].text  # loaded once, kept
 
 
 def test_utf8_bom_files_are_read(tmp_path: Path) -> None:

@@ -274,8 +274,8 @@ class LocalSource(_Closing):
     server_filtered = False  # whether the studies already match the query
     notes: list[str]
 
-    def load(self) -> list[Study]:
-        """Every study the source holds."""
+    def load(self, *, text: bool = False) -> list[Study]:
+        """Every study the source holds (`text`: with every string in `Study.text`)."""
         raise NotImplementedError
 
     def where(self) -> str:
@@ -291,7 +291,8 @@ class LocalSource(_Closing):
         hooks: Hooks = NO_HOOKS,
     ) -> Fetched:
         """All the studies; unless `server_filtered`, the pipeline applies the query locally."""
-        studies = self.load()
+        # Only a --term matches every string of a record (filters.area_text): keep them then.
+        studies = self.load(text=query.term is not None and not self.server_filtered)
         if hooks.studies:
             hooks.studies(studies)
         if hooks.progress:
@@ -320,8 +321,8 @@ class RecordsSource(LocalSource):
         self.description = description
         self.notes = []
 
-    def load(self) -> list[Study]:
-        """The records."""
+    def load(self, *, text: bool = False) -> list[Study]:
+        """The records, as they were made."""
         return self.studies
 
     def where(self) -> str:
@@ -341,6 +342,7 @@ class FileSource(LocalSource):
         self._skipped = ""
         self.files = self._files()
         self._studies: list[Study] | None = None
+        self._text = False  # whether the loaded records carry Study.text
         self.notes: list[str] = [self._skipped] if self._skipped else []
         noun = "file" if len(self.files) == 1 else "files"
         self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
@@ -378,7 +380,7 @@ class FileSource(LocalSource):
             )
         return files
 
-    def _read(self, *, keep_raw: bool) -> list[tuple[dict[str, Any], Study]]:
+    def _read(self, *, keep_raw: bool, text: bool = True) -> list[tuple[dict[str, Any], Study]]:
         """Every (raw, Study) pair in the files, each NCT id once (first one wins); without
         `keep_raw` the raw half is an empty dict, and each file's JSON is freed once read."""
         pairs: list[tuple[dict[str, Any], Study]] = []
@@ -390,8 +392,7 @@ class FileSource(LocalSource):
                 raise SourceError(f"cannot read {path}: {exc}") from None
             except json.JSONDecodeError as exc:
                 raise SourceError(f"{path} is not valid JSON: {exc}") from None
-            # Saved data is matched locally, free text included: keep every string.
-            parsed = _parsed(data, str(path), keep_text=True)
+            parsed = _parsed(data, str(path), keep_text=text)
             pairs.extend((raw if keep_raw else {}, study) for raw, study in parsed)
             del data, parsed
         kept = {id(s) for s in _dedupe((s for _, s in pairs), notes, str(self.path))}
@@ -399,18 +400,19 @@ class FileSource(LocalSource):
             self.notes += notes
         return [(raw, s) for raw, s in pairs if id(s) in kept]
 
-    def load(self) -> list[Study]:
+    def load(self, *, text: bool = False) -> list[Study]:
         """Every study in the files, each NCT id once (first one wins), in file order; the raw
         JSON behind them (several times their size) is dropped once they exist."""
-        if self._studies is None:
-            self._studies = [study for _, study in self._read(keep_raw=False)]
+        if self._studies is None or (text and not self._text):
+            self._studies = [study for _, study in self._read(keep_raw=False, text=text)]
+            self._text = text
         return self._studies
 
     def load_raw(self) -> list[dict[str, Any]]:
         """The raw study objects behind `load()`, read again (the raw objects are not kept)."""
         pairs = self._read(keep_raw=True)
-        if self._studies is None:
-            self._studies = [study for _, study in pairs]
+        if self._studies is None or not self._text:
+            self._studies, self._text = [study for _, study in pairs], True
         return [raw for raw, _ in pairs]
 
     def where(self) -> str:
