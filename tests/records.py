@@ -21,7 +21,7 @@ def records_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _load(path: str) -> tuple[dict[str, Any], ...]:
-    from trialfinder.ctgov.sources import studies_in_json
+    from trialfinder.ctgov.saved import studies_in_json
 
     studies: list[dict[str, Any]] = []
     for file in sorted(Path(path).glob("*.json")):

@@ -31,6 +31,8 @@ LAYERS: list[list[str]] = [
         "ctgov.transport",
         "ctgov.client",
         "ctgov.prefetch",
+        "ctgov.slices",
+        "ctgov.saved",
         "ctgov.sources",
         "cart.vocab",
         "cart.reading",

@@ -76,7 +76,7 @@ def test_pages_are_worked_on_while_the_next_one_travels() -> None:
                 overlapped.append(page_two_asked.wait(10))
             sizes.append(len(studies))
 
-        with ApiSource(CtGovClient(settings)) as source:
+        with ApiSource(CtGovClient(settings), workers=1) as source:  # page by page
             fetched = source.fetch(Query.build(status=["any"]), hooks=Hooks(studies=batch))
             assert source.requests_made == 3
     assert overlapped == [True]

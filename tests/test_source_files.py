@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from clirun import run
 
-from trialfinder.ctgov.sources import CSV_DOWNLOAD, FileSource
+from trialfinder.ctgov.saved import CSV_DOWNLOAD
+from trialfinder.ctgov.sources import FileSource
 from trialfinder.errors import SourceError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,21 +8,23 @@ whoever opened it; nobody reaches inside it.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trialfinder.ctgov.prefetch import ahead
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
+from trialfinder.ctgov.saved import list_files, parsed_items
+from trialfinder.ctgov.slices import sliced_pages, workers_for
 from trialfinder.errors import ApiError, RecordError, SourceError, StudyNotFound
 from trialfinder.records import Study, describe_raw, nct_id_of, parse_study
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from trialfinder.ctgov.client import CtGovClient
+    from trialfinder.ctgov.client import CtGovClient, Page
 
 Progress = Callable[[int, "int | None"], None]
 # (problem, seconds to wait, retry number, retries allowed), called before each retry's wait.
@@ -136,8 +138,11 @@ def count_slack(total: int) -> int:
 class ApiSource(_Closing):
     """The ClinicalTrials.gov API v2, which applies the query's filters itself."""
 
-    def __init__(self, client: CtGovClient) -> None:
+    def __init__(self, client: CtGovClient, *, workers: int | None = None) -> None:
         self._client = client
+        # Date slices fetched at once on a slow link; None: decided from the first page's
+        # time and the pace, 1: always page by page.
+        self.workers = workers
         self.description = f"ClinicalTrials.gov API at {client.base_url}"
 
     @property
@@ -175,22 +180,40 @@ class ApiSource(_Closing):
         truncated = False
         if hooks.progress:
             hooks.progress(0, None)  # show that work started before the first page arrives
-        pages = self._client.iter_pages(params, page_size=page_size, on_retry=hooks.retry)
-        # Without --limit every page is needed: fetch the next while this one is worked on.
-        for page in pages if limit is not None else ahead(pages):
-            if page.total is not None:
-                total = page.total
-            batch = [
-                _from_api(s, f"item {i} on page {page.number}")
-                for i, s in enumerate(page.studies, 1)
-            ]
-            next_token = page.next_token
-            del page  # the raw page goes once its records exist
+
+        def take(raws: list[dict[str, Any]], where: str) -> None:
+            batch = [_from_api(s, f"item {i} {where}") for i, s in enumerate(raws, 1)]
             studies.extend(batch)
             if hooks.studies:
                 hooks.studies(batch)
             if hooks.progress:
                 hooks.progress(len(studies), total)
+
+        started = time.monotonic()
+        pages = self._client.iter_pages(params, page_size=page_size, on_retry=hooks.retry)
+        # Without --limit every page is needed: fetch the next while this one is worked on.
+        stream = pages if limit is not None else ahead(pages)
+        for page in stream:
+            if page.total is not None:
+                total = page.total
+            take(page.studies, f"on page {page.number}")
+            rest = None
+            if limit is None and page.number == 1 and page.next_token:
+                rest = self._slices(params, page, time.monotonic() - started, hooks)
+            next_token = page.next_token
+            del page  # the raw page goes once its records exist
+            if rest is not None:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()  # the sequential chain stops: the slices bring the rest
+                # Slices meet on a boundary day and start over the first page's newest
+                # studies: a study that comes twice that way is no news, kept once.
+                seen = {s.nct_id for s in studies}
+                for raws in rest:
+                    fresh = [r for r in raws if (nct_id_of(r) or "") not in seen]
+                    seen.update(i for i in map(nct_id_of, fresh) if i)
+                    take(fresh, "on a page of a date slice")
+                break
             if limit is not None and len(studies) >= limit:
                 # A full page carries a token even when nothing follows (pitfall 1): trust
                 # totalCount when the API sent it.
@@ -213,57 +236,25 @@ class ApiSource(_Closing):
             )
         return Fetched(studies, self.description, True, total, truncated, notes)
 
+    def _slices(
+        self, params: dict[str, str], first: Page, seconds: float, hooks: Hooks
+    ) -> Iterator[list[dict[str, Any]]] | None:
+        """The rest of the search in concurrent date slices, when the link is what limits
+        (ctgov/slices.py); None to go on page by page."""
+        pages_left = -(-((first.total or 0) - len(first.studies)) // MAX_PAGE_SIZE)
+        if self.workers is not None:
+            workers = min(self.workers, max(1, pages_left))
+        else:
+            workers = workers_for(seconds, self.pace, pages_left)
+        if workers < 2:
+            return None
+        return sliced_pages(self._client, params, first, workers, on_retry=hooks.retry)
+
     def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
         """One study from /studies/{nctId}; for an alias id, the study it now belongs to
         (its `nct_id` then differs from the one asked for)."""
         raw = self._client.get_study(nct_id, fields, on_retry=hooks.retry)
         return _from_api(raw, f"the record for {check_nct_id(nct_id)}")
-
-
-def _parsed(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[str, Any], Study]]:
-    """Saved API output -> (raw, Study) pairs: a /studies page, one study, or a list."""
-    if isinstance(data, dict) and isinstance(data.get("studies"), list):
-        items = data["studies"]
-    elif isinstance(data, dict) and "protocolSection" in data:
-        items = [data]
-    elif isinstance(data, list):
-        items = data
-    else:
-        raise SourceError(
-            f"{where} is not ClinicalTrials.gov API output "
-            "(expected a /studies page, a study object, or a JSON array of studies)"
-        )
-    out = []
-    for number, item in enumerate(items, 1):
-        if not isinstance(item, dict) or not nct_id_of(item):
-            raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
-        try:
-            out.append((item, parse_study(item, keep_text=keep_text)))
-        except RecordError as exc:
-            raise SourceError(f"{where}: {exc}") from None
-    return out
-
-
-def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
-    """Saved API output -> its raw study objects, each checked to be a study record."""
-    return [raw for raw, _ in _parsed(data, where, keep_text=False)]
-
-
-_OTHER_DATA = frozenset({".zip", ".gz", ".xml", ".ris", ".tsv", ".xlsx", ".ndjson", ".jsonl"})
-CSV_DOWNLOAD = (
-    "this is the website's CSV download, which lacks the eligibility criteria and sites "
-    "trialfinder reads; download JSON instead (Download, then JSON, on clinicaltrials.gov)"
-)
-
-
-def _is_csv_download(path: Path) -> bool:
-    if path.suffix.lower() == ".csv":
-        return True
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(64).lstrip(b"\xef\xbb\xbf").startswith(b"NCT Number,")
-    except OSError:
-        return False
 
 
 class LocalSource(_Closing):
@@ -348,36 +339,7 @@ class FileSource(LocalSource):
         self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
 
     def _files(self) -> list[Path]:
-        if self.path.is_file():
-            if _is_csv_download(self.path):
-                raise SourceError(f"--source {self.path}: {CSV_DOWNLOAD}")
-            return [self.path]
-        if not os.access(self.path, os.R_OK | os.X_OK):
-            raise SourceError(f"--source {self.path}: cannot read the folder (permission denied)")
-        try:
-            every = sorted(p for p in self.path.rglob("*") if p.is_file())
-        except PermissionError as exc:
-            raise SourceError(
-                f"--source {self.path}: cannot read {exc.filename or 'a folder'} "
-                "(permission denied)"
-            ) from None
-        files = [p for p in every if p.suffix.lower() == ".json"]
-        csvs = [p for p in every if p.suffix.lower() == ".csv"]
-        # Other exports of the registry's data are counted; notes and scripts beside the data
-        # (a README, a generator) are not data and pass without a word.
-        others = sum(1 for p in every if p.suffix.lower() in _OTHER_DATA)
-        if not files:
-            why = f" (it holds {len(csvs)} CSV file(s): {CSV_DOWNLOAD})" if csvs else ""
-            raise SourceError(f"--source {self.path}: the directory holds no .json files{why}")
-        skipped = []
-        if csvs:
-            skipped.append(f"{len(csvs)} .csv (the website's CSV download: use its JSON download)")
-        if others:
-            skipped.append(f"{others} other export(s) trialfinder cannot read (zip, xml, ris, ...)")
-        if skipped:
-            self._skipped = f"{len(csvs) + others} file(s) in {self.path} skipped: " + ", ".join(
-                skipped
-            )
+        files, self._skipped = list_files(self.path)
         return files
 
     def _read(self, *, keep_raw: bool, text: bool = True) -> list[tuple[dict[str, Any], Study]]:
@@ -392,7 +354,7 @@ class FileSource(LocalSource):
                 raise SourceError(f"cannot read {path}: {exc}") from None
             except json.JSONDecodeError as exc:
                 raise SourceError(f"{path} is not valid JSON: {exc}") from None
-            parsed = _parsed(data, str(path), keep_text=text)
+            parsed = parsed_items(data, str(path), keep_text=text)
             pairs.extend((raw if keep_raw else {}, study) for raw, study in parsed)
             del data, parsed
         kept = {id(s) for s in _dedupe((s for _, s in pairs), notes, str(self.path))}
@@ -411,7 +373,7 @@ class FileSource(LocalSource):
     def load_raw(self) -> list[dict[str, Any]]:
         """The raw study objects behind `load()`, read again (the raw objects are not kept)."""
         pairs = self._read(keep_raw=True)
-        if self._studies is None or not self._text:
+        if self._studies is None:
             self._studies, self._text = [study for _, study in pairs], True
         return [raw for raw, _ in pairs]
 

@@ -1,0 +1,103 @@
+"""Concurrent date slices (ctgov/slices.py): the same studies as paging one page after another,
+a failure in any slice fails the search, and slicing happens only where it pays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import pandas as pd
+import pytest
+from ctgov_server import FakeCtGov, make_studies
+
+from trialfinder.ctgov.client import CtGovClient
+from trialfinder.ctgov.query import Query
+from trialfinder.ctgov.settings import RATE_ENV, RETRIES_ENV, Settings
+from trialfinder.ctgov.slices import _cuts, _recent_first, workers_for
+from trialfinder.ctgov.sources import ApiSource
+from trialfinder.errors import ApiError
+from trialfinder.search import run_search
+from trialfinder.spec import SearchSpec
+
+
+def _spread(count: int) -> list[dict[str, Any]]:
+    """Studies last updated over 25 years, most of them recently, a few with no date."""
+    studies = make_studies(count)
+    for n, study in enumerate(studies):
+        status = study["protocolSection"]["statusModule"]
+        if n % 97 == 0:
+            del status["lastUpdatePostDateStruct"]
+            continue
+        back = (n * 7919) % 9000 if n % 3 == 0 else (n * 31) % 400  # days before 2026-11-30
+        day = dt.date(2026, 11, 30) - dt.timedelta(days=back)
+        status["lastUpdatePostDateStruct"] = {"date": day.isoformat(), "type": "ACTUAL"}
+    return studies
+
+
+def _source(server: FakeCtGov, workers: int, **env: str) -> ApiSource:
+    settings = Settings.from_env({RATE_ENV: "1e6", **env}, base_url=server.base_url)
+    return ApiSource(CtGovClient(settings), workers=workers)
+
+
+@pytest.mark.parametrize("workers", [3, 8])
+def test_sliced_and_sequential_fetches_bring_the_same_studies(workers: int) -> None:
+    with FakeCtGov(_spread(4500)) as server:
+        query = Query.build(status=["any"])
+        with _source(server, 1) as plain:
+            sequential = plain.fetch(query)
+            assert plain.requests_made == 5
+        with _source(server, workers) as sliced_source:
+            sliced = sliced_source.fetch(query)
+            made = sliced_source.requests_made
+    assert len(sequential.studies) == 4500
+    assert sorted(s.nct_id for s in sliced.studies) == sorted(s.nct_id for s in sequential.studies)
+    by_id = {s.nct_id: s for s in sequential.studies}
+    assert all(by_id[s.nct_id] == s for s in sliced.studies)
+    assert sliced.total == sequential.total == 4500
+    assert sliced.notes == sequential.notes == []
+    assert made < 5 + 4 * workers  # the first page, then about a page per slice more
+
+
+def test_a_search_sliced_or_not_gives_the_same_result() -> None:
+    search = SearchSpec(status=("any",), after_car_t=False).resolve()
+    with FakeCtGov(_spread(4200)) as server:
+        results = []
+        for workers in (1, 6):
+            with _source(server, workers) as source:
+                results.append(run_search(search.query, source, search.options))
+    pd.testing.assert_frame_equal(results[0].studies, results[1].studies)
+    assert results[0].notes == results[1].notes
+
+
+def test_a_failing_slice_fails_the_whole_search() -> None:
+    with FakeCtGov(_spread(4500)) as server, _source(server, 4, **{RETRIES_ENV: "0"}) as source:
+        server.before_request(3, lambda: server.fail_next(500, times=50))
+        with pytest.raises(ApiError):
+            source.fetch(Query.build(status=["any"]))
+
+
+def test_relevance_to_a_text_query_is_never_sliced() -> None:
+    """The API's order is the result's order then; slices would lose it."""
+    with FakeCtGov(_spread(3500)) as server, _source(server, 8) as source:
+        fetched = source.fetch(Query.build(condition="lymphoma", status=["any"]))
+        assert source.requests_made == 4
+    assert len(fetched.studies) == 3500
+
+
+def test_slicing_pays_only_when_the_link_is_slower_than_the_pace() -> None:
+    assert workers_for(0.3, 1.2, 20) == 1  # the default pace: the pace is what limits
+    assert workers_for(1.0, 0.2, 20) == 6
+    assert workers_for(5.0, 0.01, 20) == 8  # at most 8 at once
+    assert workers_for(1.0, 0.2, 2) == 1  # two pages left: not worth the extra requests
+    assert workers_for(1.0, 0.2, 4) == 4
+
+
+def test_slices_cover_every_day_once() -> None:
+    low, high = dt.date(1999, 1, 1), dt.date(2026, 11, 30)
+    for cut in (_cuts, _recent_first):
+        for parts in (1, 2, 3, 8):
+            spans = cut(low, high, parts)
+            assert spans[0][0] is None and spans[-1][1] == high
+            for (_, end), (start, _) in itertools.pairwise(spans):
+                assert start == end + dt.timedelta(days=1)

@@ -1,0 +1,96 @@
+"""Saved API output on disk: which files --source reads, and the study records in each.
+
+A saved file may be a /studies page, one study object, or a JSON array of them; the website's
+CSV download is refused with what to download instead, since it lacks the criteria and sites.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from trialfinder.errors import RecordError, SourceError
+from trialfinder.records import Study, nct_id_of, parse_study
+
+__all__ = ["CSV_DOWNLOAD", "list_files", "parsed_items", "studies_in_json"]
+
+
+def parsed_items(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[str, Any], Study]]:
+    """Saved API output -> (raw, Study) pairs: a /studies page, one study, or a list."""
+    if isinstance(data, dict) and isinstance(data.get("studies"), list):
+        items = data["studies"]
+    elif isinstance(data, dict) and "protocolSection" in data:
+        items = [data]
+    elif isinstance(data, list):
+        items = data
+    else:
+        raise SourceError(
+            f"{where} is not ClinicalTrials.gov API output "
+            "(expected a /studies page, a study object, or a JSON array of studies)"
+        )
+    out = []
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not nct_id_of(item):
+            raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
+        try:
+            out.append((item, parse_study(item, keep_text=keep_text)))
+        except RecordError as exc:
+            raise SourceError(f"{where}: {exc}") from None
+    return out
+
+
+def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
+    """Saved API output -> its raw study objects, each checked to be a study record."""
+    return [raw for raw, _ in parsed_items(data, where, keep_text=False)]
+
+
+_OTHER_DATA = frozenset({".zip", ".gz", ".xml", ".ris", ".tsv", ".xlsx", ".ndjson", ".jsonl"})
+CSV_DOWNLOAD = (
+    "this is the website's CSV download, which lacks the eligibility criteria and sites "
+    "trialfinder reads; download JSON instead (Download, then JSON, on clinicaltrials.gov)"
+)
+
+
+def _is_csv_download(path: Path) -> bool:
+    if path.suffix.lower() == ".csv":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip(b"\xef\xbb\xbf").startswith(b"NCT Number,")
+    except OSError:
+        return False
+
+
+def list_files(path: Path) -> tuple[list[Path], str]:
+    """The JSON files --source reads (a file, or every .json under a folder), and a note on
+    the files skipped ("" when none): the website's CSV download and other exports."""
+    skipped_note = ""
+    if path.is_file():
+        if _is_csv_download(path):
+            raise SourceError(f"--source {path}: {CSV_DOWNLOAD}")
+        return [path], ""
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise SourceError(f"--source {path}: cannot read the folder (permission denied)")
+    try:
+        every = sorted(p for p in path.rglob("*") if p.is_file())
+    except PermissionError as exc:
+        raise SourceError(
+            f"--source {path}: cannot read {exc.filename or 'a folder'} (permission denied)"
+        ) from None
+    files = [p for p in every if p.suffix.lower() == ".json"]
+    csvs = [p for p in every if p.suffix.lower() == ".csv"]
+    # Other exports of the registry's data are counted; notes and scripts beside the data
+    # (a README, a generator) are not data and pass without a word.
+    others = sum(1 for p in every if p.suffix.lower() in _OTHER_DATA)
+    if not files:
+        why = f" (it holds {len(csvs)} CSV file(s): {CSV_DOWNLOAD})" if csvs else ""
+        raise SourceError(f"--source {path}: the directory holds no .json files{why}")
+    skipped = []
+    if csvs:
+        skipped.append(f"{len(csvs)} .csv (the website's CSV download: use its JSON download)")
+    if others:
+        skipped.append(f"{others} other export(s) trialfinder cannot read (zip, xml, ris, ...)")
+    if skipped:
+        skipped_note = f"{len(csvs) + others} file(s) in {path} skipped: " + ", ".join(skipped)
+    return files, skipped_note

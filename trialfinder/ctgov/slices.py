@@ -1,0 +1,215 @@
+"""Concurrent paging on a slow link: the search split into disjoint date slices.
+
+Paging is sequential by nature: each page's token comes from the one before, so on a link
+where one page takes a second, 21 pages take 21 seconds however polite the pace allows us to
+be. When the first page shows that the link, not the pace, is what limits (it took longer
+than the pace interval) and much is left, the rest of the search is split by the last-update
+date (`AREA[LastUpdatePostDate]RANGE[...]`) into slices paged at once, each in its own thread,
+all through the one client and so under its one pacer (`TRIALFINDER_REQUESTS_PER_MINUTE`).
+
+How the slices are found costs no probe requests. The search is sorted newest first
+(`LastUpdatePostDate:desc`), so its first page holds the newest studies and everything after
+it was last updated on or before the oldest date on that page. That span is cut into
+stretches of time that double in length going back (most of the registry was updated
+recently), plus one slice for studies without a date. Each slice's first page says
+how many it holds (`countTotal`); a slice much bigger than its share splits the rest of its
+span in two again (its first page, sorted newest first, bounds what is left), so the work
+spreads where the studies are. Slices overlap only on a boundary day, and a study fetched
+twice is kept once.
+
+A failure in any slice fails the search: the first error is raised, and the other slices stop
+before their next request. The caller checks the studies against the search's count, as it
+does for sequential paging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trialfinder.ctgov.client import CtGovClient, Page
+
+__all__ = ["MAX_WORKERS", "NEWEST_FIRST", "sliced_pages", "workers_for"]
+
+NEWEST_FIRST = "LastUpdatePostDate:desc"
+MAX_WORKERS = 8
+# The registry opened in 2000: no study was last updated before this.
+_FIRST_DAY = dt.date(1999, 1, 1)
+
+RetryHook = Callable[[str, float, int, int], None]
+
+
+def workers_for(seconds_per_page: float, pace: float, pages_left: int) -> int:
+    """How many slices pay: as many pages as fit in one page's time at the pace, at most
+    MAX_WORKERS and never more than the pages left; 1 means page sequentially."""
+    if pages_left < 3 or seconds_per_page <= 1.5 * pace:
+        return 1
+    fit = int(seconds_per_page / pace) + 1 if pace > 0 else MAX_WORKERS
+    return max(1, min(MAX_WORKERS, fit, pages_left))
+
+
+def _date(raw: Any) -> dt.date | None:
+    try:
+        text = raw["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"]
+        return dt.date.fromisoformat(str(text)[:10])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def oldest_date(studies: list[dict[str, Any]]) -> dt.date | None:
+    """The oldest last-update date on a page (None when no study on it has one)."""
+    dates = [d for d in map(_date, studies) if d is not None]
+    return min(dates) if dates else None
+
+
+def _range(low: dt.date | None, high: dt.date | None) -> str:
+    lo = low.isoformat() if low else "MIN"
+    hi = high.isoformat() if high else "MAX"
+    return f"AREA[LastUpdatePostDate]RANGE[{lo},{hi}]"
+
+
+def _cuts(low: dt.date, high: dt.date, parts: int) -> list[tuple[dt.date | None, dt.date]]:
+    """[low, high] in `parts` disjoint stretches of whole days, oldest first; the first is
+    open below (RANGE from MIN)."""
+    days = (high - low).days + 1
+    parts = max(1, min(parts, days))
+    bounds = [low + dt.timedelta(days=days * i // parts) for i in range(parts + 1)]
+    out: list[tuple[dt.date | None, dt.date]] = []
+    for i in range(parts):
+        start = bounds[i] if i else None
+        out.append((start, bounds[i + 1] - dt.timedelta(days=1)))
+    return out
+
+
+def _recent_first(low: dt.date, high: dt.date, parts: int) -> list[tuple[dt.date | None, dt.date]]:
+    """[low, high] in `parts` stretches that double in length going back from `high`: most
+    of the registry was updated recently, so recent stretches are short. The oldest is open
+    below (RANGE from MIN)."""
+    days = (high - low).days + 1
+    parts = max(1, min(parts, days))
+    unit = days / (2**parts - 1)
+    # ends[i]: days back from `high` where stretch i (0 = newest) begins
+    ends = [min(days, max(i + 1, round(unit * (2 ** (i + 1) - 1)))) for i in range(parts)]
+    ends[-1] = days
+    out: list[tuple[dt.date | None, dt.date]] = []
+    newer = high
+    for i, back in enumerate(ends):
+        start = high - dt.timedelta(days=back - 1)
+        out.append((None if i == parts - 1 else start, newer))
+        newer = start - dt.timedelta(days=1)
+    return out[::-1]
+
+
+class _Slicer:
+    def __init__(
+        self,
+        client: CtGovClient,
+        params: Mapping[str, str],
+        workers: int,
+        share: int,
+        on_retry: RetryHook | None,
+    ) -> None:
+        self._client = client
+        self._params = dict(params)
+        self._share = share  # studies a slice may hold before it splits
+        self._on_retry = on_retry
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trialfinder")
+        self._out: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._outstanding = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.slices = 0
+
+    def _params_for(self, expression: str) -> dict[str, str]:
+        params = dict(self._params)
+        advanced = params.get("filter.advanced")
+        params["filter.advanced"] = f"({advanced}) AND {expression}" if advanced else expression
+        params["sort"] = NEWEST_FIRST
+        return params
+
+    def submit(self, low: dt.date | None, high: dt.date | None, *, missing: bool = False) -> None:
+        """Queue one slice: studies last updated from `low` to `high` (None: open)."""
+        with self._lock:
+            self._outstanding += 1
+            self.slices += 1
+        self._pool.submit(self._run, low, high, missing)
+
+    def _run(self, low: dt.date | None, high: dt.date | None, missing: bool) -> None:
+        try:
+            expression = "AREA[LastUpdatePostDate]MISSING" if missing else _range(low, high)
+            pages = self._client.iter_pages(self._params_for(expression), on_retry=self._on_retry)
+            try:
+                for page in pages:
+                    if self._stop.is_set():
+                        return
+                    self._out.put(("page", page.studies))
+                    first_of_many = page.number == 1 and page.next_token and not missing
+                    if first_of_many and self._split(page, low):
+                        return
+            finally:
+                close = getattr(pages, "close", None)
+                if close is not None:
+                    close()
+        except BaseException as exc:  # raised in the caller's thread
+            self._stop.set()
+            self._out.put(("error", exc))
+        finally:
+            self._out.put(("done", None))
+
+    def _split(self, page: Page, low: dt.date | None) -> bool:
+        """After a big slice's first page: split what is left of it in two; False to keep
+        paging it (small enough, or a span of one day)."""
+        left = (page.total or 0) - len(page.studies)
+        oldest = oldest_date(page.studies)
+        floor = low or _FIRST_DAY
+        if left <= self._share or oldest is None or oldest <= floor:
+            return False
+        (_, first_end), (second_start, second_end) = _cuts(floor, oldest, 2)
+        self.submit(low, first_end)  # open below when this slice was
+        self.submit(second_start, second_end)
+        return True
+
+    def results(self) -> Iterator[list[dict[str, Any]]]:
+        """Each page's raw studies as it comes, from whichever slice; raises a slice's error."""
+        try:
+            while True:
+                with self._lock:
+                    if self._outstanding == 0:
+                        return
+                kind, value = self._out.get()
+                if kind == "error":
+                    raise value
+                if kind == "done":
+                    with self._lock:
+                        self._outstanding -= 1
+                else:
+                    yield value
+        finally:
+            self._stop.set()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def sliced_pages(
+    client: CtGovClient,
+    params: Mapping[str, str],
+    first: Page,
+    workers: int,
+    *,
+    on_retry: RetryHook | None = None,
+) -> Iterator[list[dict[str, Any]]] | None:
+    """The rest of a newest-first search after its first page, fetched in concurrent date
+    slices; None when the first page gives nothing to cut by (no dates on it)."""
+    oldest = oldest_date(first.studies)
+    if oldest is None or params.get("sort") != NEWEST_FIRST:
+        return None
+    left = max(1, (first.total or 0) - len(first.studies))
+    slicer = _Slicer(client, params, workers, share=-(-left // workers), on_retry=on_retry)
+    for low, high in _recent_first(_FIRST_DAY, oldest, workers):
+        slicer.submit(low, high)
+    slicer.submit(None, None, missing=True)
+    return slicer.results()
