@@ -31,6 +31,7 @@ LAYERS: list[list[str]] = [
         "ctgov.transport",
         "ctgov.client",
         "ctgov.sources",
+        "cart.vocab_file",
         "cart.vocab",
         "cart.reading",
         "cart.stance",
