@@ -34,6 +34,7 @@ LAYERS: list[list[str]] = [
         "ctgov.slices",
         "ctgov.saved",
         "ctgov.sources",
+        "cart.vocab_file",
         "cart.vocab",
         "cart.reading",
         "cart.stance",

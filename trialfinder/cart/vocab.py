@@ -8,14 +8,13 @@ were given, so evidence can stay verbatim.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
+from trialfinder.cart.vocab_file import vocabulary_data
 from trialfinder.errors import InvalidOption, TrialfinderError
 
 __all__ = [
@@ -312,10 +311,8 @@ class Vocabulary:
 def vocabulary() -> Vocabulary:
     """The vocabulary, read from the package data and compiled once per process."""
     try:
-        ref = resources.files("trialfinder").joinpath("data/cart_vocabulary.json")
-        data = json.loads(ref.read_text(encoding="utf-8"))
-        return Vocabulary(data)
-    except (OSError, ValueError, KeyError, re.error) as exc:  # a packaging bug, not user input
+        return Vocabulary(vocabulary_data())
+    except (KeyError, TypeError, re.error) as exc:  # a packaging bug, not user input
         raise TrialfinderError(f"the CAR-T vocabulary could not be loaded: {exc}") from exc
 
 

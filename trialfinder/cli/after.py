@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from trialfinder.cart.vocab_file import option_group_names
 from trialfinder.cli.app import app, note, width
 from trialfinder.cli.options import (
     AnySiteStatusOpt,
@@ -38,13 +39,11 @@ __all__ = ["grouped", "options", "render_options"]
 if TYPE_CHECKING:
     import pandas as pd
 
-_GROUP_NAMES = "car-t, allogeneic-car-t, car-nk, bispecific, adc, checkpoint, transplant, "
-_GROUP_NAMES += "targeted, radiotherapy, supportive, other"
 TherapyClassOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--therapy-class",
-        help=f"Repeatable: only these kinds of treatment ({_GROUP_NAMES}).",
+        help=f"Repeatable: only these kinds of treatment ({', '.join(option_group_names())}).",
         metavar="CLASS",
         show_default=False,
     ),

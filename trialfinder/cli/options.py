@@ -1,21 +1,36 @@
 """Every command-line option, spelled once as an `Annotated` alias, so commands share spellings.
 
 The search options here map one to one onto `SearchSpec` fields; a saved search takes the
-same options.
+same options. The choices a help text names are read from where they are defined (the query's
+tables, the formats registry, the spec), all light modules: typer builds every help text at
+start-up, so nothing here may pull in pandas or httpx.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 import typer
 
+from trialfinder.ctgov.query import DEFAULT_STATUSES, PHASES, SEXES, SORTS, STUDY_TYPES
+from trialfinder.render.formats import FILE_FORMATS, FORMATS
+from trialfinder.spec import PRIOR_CAR_T_LABELS
+
 CART = "CAR-T"
 NEAR = "Near me"
+
+
+def listed(names: Iterable[str], last: str = "or") -> str:
+    """Choices for a help text: "a, b or c" (`last` joins the final two)."""
+    items = list(names)
+    return (
+        f" {last} ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+    )
+
 
 # -- output, shared by every command that prints data -----------------------------------
 
@@ -24,7 +39,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Output format: table, csv, json, jsonl, markdown or xlsx (a file: use -o).",
+        help=f"Output format: {listed([*FORMATS, *FILE_FORMATS])} (a file: use -o).",
         metavar="FORMAT",
     ),
 ]
@@ -89,18 +104,16 @@ StatusOpt = Annotated[
         metavar="STATUS",
         help="Recruitment status, repeatable: recruiting, not-yet-recruiting, "
         "active-not-recruiting, completed, ..., or open, closed, any "
-        "(default: recruiting and not-yet-recruiting).",
+        f"(default: {listed((s.lower().replace('_', '-') for s in DEFAULT_STATUSES), 'and')}).",
     ),
 ]
 PhaseOpt = Annotated[
     list[str] | None,
-    typer.Option("--phase", metavar="PHASE", help="Phase, repeatable: early1, 1, 2, 3, 4, na."),
+    typer.Option("--phase", metavar="PHASE", help=f"Phase, repeatable: {', '.join(PHASES)}."),
 ]
 StudyTypeOpt = Annotated[
     str | None,
-    typer.Option(
-        "--study-type", metavar="TYPE", help="interventional, observational or expanded-access."
-    ),
+    typer.Option("--study-type", metavar="TYPE", help=f"{listed(STUDY_TYPES)}."),
 ]
 SponsorOpt = Annotated[
     str | None, typer.Option("--sponsor", metavar="TEXT", help="Sponsor or collaborator.")
@@ -113,7 +126,11 @@ AgeOpt = Annotated[
 ]
 SexOpt = Annotated[
     str | None,
-    typer.Option("--sex", metavar="SEX", help="female or male: keep trials open to this sex."),
+    typer.Option(
+        "--sex",
+        metavar="SEX",
+        help=f"{listed(s for s in SEXES if s != 'all')}: keep trials open to this sex.",
+    ),
 ]
 UpdatedSinceOpt = Annotated[
     str | None,
@@ -131,8 +148,7 @@ SortOpt = Annotated[
     typer.Option(
         "--sort",
         metavar="ORDER",
-        help="relevance, last-update, start-date, enrollment, nct-id or distance "
-        "(default: relevance; distance with --near).",
+        help=f"{listed(SORTS)} (default: relevance; distance with --near).",
     ),
 ]
 
@@ -169,8 +185,8 @@ PriorCarTOpt = Annotated[
     typer.Option(
         "--prior-car-t",
         metavar="STANCE",
-        help="Keep trials with this stance on prior CAR-T, repeatable: required, allowed, "
-        "excluded, unmentioned.",
+        help="Keep trials with this stance on prior CAR-T, repeatable: "
+        f"{', '.join(PRIOR_CAR_T_LABELS)}.",
         rich_help_panel=CART,
     ),
 ]

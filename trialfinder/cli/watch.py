@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from trialfinder.cli.app import app, note
-from trialfinder.cli.options import ApiUrlOpt, OutputOpt, with_search_options
+from trialfinder.cli.options import ApiUrlOpt, OutputOpt, listed, with_search_options
 from trialfinder.errors import TrialfinderError, UsageError
+from trialfinder.render.formats import REPORT_FORMATS
 from trialfinder.spec import SearchSpec
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ HomeOpt = Annotated[
 NameArg = Annotated[str, typer.Argument(help="The watch's name.", metavar="NAME")]
 ReportFormatOpt = Annotated[
     str,
-    typer.Option("--format", "-f", metavar="FORMAT", help="markdown, json, csv, html or email."),
+    typer.Option("--format", "-f", metavar="FORMAT", help=f"{listed(REPORT_FORMATS)}."),
 ]
 
 
@@ -234,7 +235,7 @@ def report(
     from trialfinder.ctgov.settings import Settings
     from trialfinder.ctgov.sources import ApiSource
     from trialfinder.output import check_output, write_output
-    from trialfinder.render.changes import check_report_format
+    from trialfinder.render.formats import check_report_format
     from trialfinder.render.report import render_report
     from trialfinder.watch.home import Home
     from trialfinder.watch.runner import run_report, watch_lock

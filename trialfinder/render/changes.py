@@ -16,22 +16,13 @@ from typing import Any
 
 from trialfinder.errors import InvalidOption
 from trialfinder.render.cells import neutralise_formula
+from trialfinder.render.formats import check_report_format
 from trialfinder.watch.compare import SiteChange, TrialChange
 from trialfinder.watch.runner import Report, change_rows
 from trialfinder.watch.store import ChangeRow
 
-REPORT_FORMATS = ("markdown", "json", "csv", "html", "email")
 KIND_LABELS = {"new": "New in the results", "left": "Left the results", "changed": "Changed"}
 JSON_SCHEMA_VERSION = 1
-
-
-def check_report_format(fmt: str) -> str:
-    """Validate a report format name."""
-    key = fmt.strip().lower()
-    key = {"md": "markdown", "text": "markdown", "table": "markdown"}.get(key, key)
-    if key not in REPORT_FORMATS:
-        raise InvalidOption("--format", fmt, REPORT_FORMATS)
-    return key
 
 
 def headline(report: Report) -> str:

@@ -2,7 +2,9 @@
 
 Every command takes the same `--format`; a test runs every format in this registry. Text
 formats are in `FORMATS`; `FILE_FORMATS` holds the binary ones (xlsx), which go to a file or a
-pipe and are refused for a terminal.
+pipe and are refused for a terminal; `REPORT_FORMATS` are the change reports' (`report`,
+`history`). The module itself is light (the help text names these formats at start-up): pandas,
+tabulate and openpyxl are imported only when a format renders.
 """
 
 from __future__ import annotations
@@ -12,17 +14,17 @@ import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from trialfinder.errors import InvalidOption
-from trialfinder.frames import plain_deep
-from trialfinder.render.cells import csv_cell, json_records
-from trialfinder.render.tables import render_markdown, render_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # (frame, columns, terminal width or None, column whose changes part rows or None) -> text
-Renderer = Callable[[pd.DataFrame, Sequence[str], "int | None", "str | None"], str]
+Renderer = Callable[["pd.DataFrame", Sequence[str], "int | None", "str | None"], str]
+# The change reports' formats (rendered by trialfinder.render.changes and render.report).
+REPORT_FORMATS = ("markdown", "json", "csv", "html", "email")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class Format:
 
 def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     """CSV with a header row, stable column order, formula-like cells neutralised."""
+    from trialfinder.render.cells import csv_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
@@ -47,13 +51,33 @@ def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
 
 
 def _json(frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None) -> str:
+    from trialfinder.render.cells import json_records
+
     return json.dumps(json_records(frame, columns), ensure_ascii=False, indent=2) + "\n"
 
 
 def _jsonl(
     frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None
 ) -> str:
+    from trialfinder.render.cells import json_records
+
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in json_records(frame, columns))
+
+
+def _table(
+    frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None
+) -> str:
+    from trialfinder.render.tables import render_table  # tabulate only when a table is drawn
+
+    return render_table(frame, columns, width, group=group) + "\n"
+
+
+def _markdown(
+    frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None
+) -> str:
+    from trialfinder.render.tables import render_markdown
+
+    return render_markdown(frame, columns) + "\n"
 
 
 FORMATS: dict[str, Format] = {
@@ -61,7 +85,7 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format(
             "table",
-            lambda frame, cols, width, group: render_table(frame, cols, width, group=group) + "\n",
+            _table,
             "an aligned table that fits the terminal, long cells wrapped",
             tabular=True,
         ),
@@ -75,7 +99,7 @@ FORMATS: dict[str, Format] = {
         Format("jsonl", _jsonl, "one JSON object per line"),
         Format(
             "markdown",
-            lambda frame, cols, width, group: render_markdown(frame, cols) + "\n",
+            _markdown,
             "a GitHub table",
             tabular=True,
         ),
@@ -118,6 +142,15 @@ def check_format(fmt: str) -> str:
     return key
 
 
+def check_report_format(fmt: str) -> str:
+    """Validate a change report's format name (raises InvalidOption naming the formats)."""
+    key = fmt.strip().lower()
+    key = {"md": "markdown", "text": "markdown", "table": "markdown"}.get(key, key)
+    if key not in REPORT_FORMATS:
+        raise InvalidOption("--format", fmt, REPORT_FORMATS)
+    return key
+
+
 def is_binary(fmt: str) -> bool:
     """Whether a (checked) format writes bytes, for a file rather than a terminal."""
     return fmt in FILE_FORMATS
@@ -147,6 +180,8 @@ def render(
 
 def render_json(value: Mapping[str, Any] | Sequence[Any], *, lines: bool = False) -> str:
     """Any JSON-ready structure -> text (one line per item when `lines`)."""
+    from trialfinder.frames import plain_deep
+
     if lines and isinstance(value, Sequence):
         return "".join(json.dumps(plain_deep(v), ensure_ascii=False) + "\n" for v in value)
     return json.dumps(plain_deep(value), ensure_ascii=False, indent=2) + "\n"

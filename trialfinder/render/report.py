@@ -14,13 +14,13 @@ from email.utils import format_datetime, make_msgid
 
 from trialfinder.render.changes import (
     KIND_LABELS,
-    check_report_format,
     headline,
     render_csv,
     render_json,
     render_markdown,
     site_line,
 )
+from trialfinder.render.formats import check_report_format
 from trialfinder.watch.runner import Report
 
 _TEMPLATE = """\
