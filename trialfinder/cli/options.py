@@ -175,6 +175,23 @@ PriorCarTOpt = Annotated[
     ),
 ]
 
+# The option groups of trialfinder.cart.options, spelled here so that --help needs no data
+# (a test checks the list against the vocabulary).
+THERAPY_CLASSES = (
+    "car-t, allogeneic-car-t, car-nk, bispecific, adc, checkpoint, transplant, targeted, "
+    "radiotherapy, supportive, other"
+)
+TherapyClassOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--therapy-class",
+        metavar="CLASS",
+        help=f"Keep trials whose own treatment is of this kind, repeatable: {THERAPY_CLASSES}.",
+        show_default=False,
+        rich_help_panel=CART,
+    ),
+]
+
 # -- near me ------------------------------------------------------------------------------------
 
 NearOpt = Annotated[
@@ -282,6 +299,7 @@ SEARCH_OPTIONS: tuple[tuple[str, object, object], ...] = (
     ("target", TargetOpt, None),
     ("after_car_t", AfterCarTOpt, False),
     ("prior_car_t", PriorCarTOpt, None),
+    ("therapy_class", TherapyClassOpt, None),
     ("near", NearOpt, None),
     ("radius", RadiusOpt, None),
     ("lat", LatOpt, None),
@@ -289,7 +307,7 @@ SEARCH_OPTIONS: tuple[tuple[str, object, object], ...] = (
     ("any_site_status", AnySiteStatusOpt, False),
     ("sites", SitesOpt, False),
 )
-_REPEATABLE = ("status", "phase", "target", "prior_car_t")
+_REPEATABLE = ("status", "phase", "target", "prior_car_t", "therapy_class")
 
 Command = TypeVar("Command", bound=Callable[..., None])
 
