@@ -32,7 +32,8 @@ def _plan(**changes: Any) -> tuple[Query, SearchOptions]:
 
 
 def test_every_column_a_search_can_show_names_its_fields() -> None:
-    _, near = _plan(near="77030", radius="500mi")
+    _, near = _plan(near="77030", radius="500mi", therapy_class=("car-t",))
+    assert "therapy_group" in all_columns(near)
     columns = set(all_columns(near)) | set(SITE_OUTPUT_COLUMNS)
     assert columns - set(COLUMN_FIELDS) == set()
     assert {f for fs in COLUMN_FIELDS.values() for f in fs} <= set(ALL_FIELDS)

@@ -90,6 +90,7 @@ COLUMN_FIELDS: Mapping[str, tuple[str, ...]] = {
     "central_contact": ("CentralContact",),
     "url": ("NCTId",),
     **dict.fromkeys(CART_COLUMNS, _PROFILE),
+    "therapy_group": _PROFILE,  # --therapy-class: the group of the classes, title, interventions
     **{name: _SITES for name in NEAREST_COLUMNS if name != "nct_id"},
     # per-site rows (search.SITE_OUTPUT_COLUMNS, --sites) beyond the study's own columns
     **dict.fromkeys(

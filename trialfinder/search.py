@@ -110,7 +110,7 @@ def server_query(query: Query, options: SearchOptions) -> Query:
         # to criteria that mention CAR-T; "unmentioned" trials, by definition, do not.
         speaks_of_car_t = bool(options.prior_car_t) and "unmentioned" not in options.prior_car_t
         expression = server_expression(
-            car_t=options.car_t or bool(options.targets),
+            car_t=options.only_car_trials,
             after_car_t=options.after_car_t or speaks_of_car_t,
             targets=options.targets,
         )
@@ -137,9 +137,15 @@ def server_query(query: Query, options: SearchOptions) -> Query:
 
 
 def _add_cart_columns(
-    frame: pd.DataFrame, records: dict[str, Study], profiles: dict[str, Any] | None = None
+    frame: pd.DataFrame,
+    records: dict[str, Study],
+    profiles: dict[str, Any] | None = None,
+    *,
+    groups: bool = False,
 ) -> pd.DataFrame:
-    """The CAR-T columns of each row: from `profiles` (made as pages came), else made now."""
+    """The CAR-T columns of each row, from `profiles` (made as pages came) or made now, and
+    each study's --therapy-class group when `groups`."""
+    from trialfinder.cart.options import study_groups
     from trialfinder.cart.profile import CART_COLUMNS, profile_row
     from trialfinder.text import clean_line
 
@@ -149,13 +155,8 @@ def _add_cart_columns(
     cart["prior_car_t_evidence"] = cart["prior_car_t_evidence"].map(clean_line)
     if not cart.empty:
         cart["car_t"] = cart["car_t"].astype(bool)
-    return pd.concat([frame, cart], axis=1)
-
-
-def _stance_reason(row: pd.Series[Any]) -> str:
-    evidence = row["prior_car_t_evidence"]
-    said = f': "{evidence}"' if evidence else " (the criteria do not mention prior CAR-T)"
-    return f"prior CAR-T {row['prior_car_t']}{said}"
+    out = pd.concat([frame, cart], axis=1)
+    return out.assign(therapy_group=study_groups(out)) if groups else out
 
 
 def _cart_filter(
@@ -164,6 +165,9 @@ def _cart_filter(
     notes: list[str],
     dropped: list[tuple[str, str, str]],
 ) -> pd.DataFrame:
+    from trialfinder.cart.options import group_reason
+    from trialfinder.cart.stance import stance_reason
+
     if frame.empty:
         return frame
     reasons: dict[Any, str] = {}  # frame index -> why it was dropped (the first reason)
@@ -180,8 +184,10 @@ def _cart_filter(
         drop(
             ~has.astype(bool), lambda r: "CAR targets " + (", ".join(r["car_targets"]) or "unknown")
         )
+    if kinds := options.therapy_classes:
+        drop(~frame["therapy_group"].isin(kinds), lambda r: group_reason(r, kinds))
     if options.prior_car_t:
-        drop(~frame["prior_car_t"].isin(options.prior_car_t), _stance_reason)
+        drop(~frame["prior_car_t"].isin(options.prior_car_t), stance_reason)
     if options.after_car_t:
         excluded = (frame["prior_car_t"] == "excluded") & ~frame.index.isin(list(reasons))
         if excluded.any():
@@ -189,7 +195,7 @@ def _cart_filter(
                 f"{int(excluded.sum())} trial(s) dropped because their eligibility criteria "
                 "exclude people who already had CAR-T (see them with --prior-car-t excluded)"
             )
-        drop(~frame["prior_car_t"].isin(("required", "allowed")), _stance_reason)
+        drop(~frame["prior_car_t"].isin(("required", "allowed")), stance_reason)
     gone = frame.index.isin(list(reasons))
     dropped += [
         (str(frame.at[i, "nct_id"]), str(frame.at[i, "title"]), reasons[i])
@@ -314,7 +320,8 @@ def run_search(
     frame = filters.apply_query(frame, records, query, text=not fetched.server_filtered)
     dropped: list[tuple[str, str, str]] = []
     if options.has_cart_columns:
-        frame = _add_cart_columns(frame, records, profiles)
+        groups = bool(options.therapy_classes)
+        frame = _add_cart_columns(frame, records, profiles, groups=groups)
         frame = _cart_filter(frame, options, notes, dropped)
 
     # Site rows in this (pre-sort) order; built now only when the search needs them.
@@ -356,9 +363,7 @@ def run_search(
 
 
 def _profile_each(
-    profiles: dict[str, Any],
-    also: Callable[[Sequence[Study]], None] | None,
-    batch: Sequence[Study],
+    profiles: dict[str, Any], also: Callable[[Sequence[Study]], None] | None, batch: Sequence[Study]
 ) -> None:
     """Classify a batch of records as it arrives (the first record of an NCT id wins)."""
     from trialfinder.cart.profile import profile_row
@@ -408,7 +413,7 @@ def all_columns(options: SearchOptions) -> list[str]:
     if options.cart_columns or options.filters_cart:
         from trialfinder.cart.profile import CART_COLUMNS
 
-        cols += list(CART_COLUMNS)
+        cols += list(CART_COLUMNS) + (["therapy_group"] if options.therapy_classes else [])
     if options.near is not None:
         cols += list(GEO_COLUMNS)
     return cols

@@ -33,6 +33,7 @@ class SearchOptions:
     targets: tuple[str, ...] = ()
     after_car_t: bool = False
     prior_car_t: tuple[str, ...] = ()
+    therapy_classes: tuple[str, ...] = ()  # option group names (trialfinder.cart.options)
     near: Place | None = None
     radius: Distance | None = None
     any_site_status: bool = False
@@ -42,7 +43,23 @@ class SearchOptions:
     @property
     def filters_cart(self) -> bool:
         """Whether a CAR-T filter decides which studies are kept."""
-        return bool(self.car_t or self.targets or self.after_car_t or self.prior_car_t)
+        return bool(
+            self.car_t
+            or self.targets
+            or self.after_car_t
+            or self.prior_car_t
+            or self.therapy_classes
+        )
+
+    @property
+    def only_car_trials(self) -> bool:
+        """Whether every trial kept is a CAR-T trial: --car-t, --target, or only CAR groups
+        asked for with --therapy-class (each trial of those is one)."""
+        if self.car_t or self.targets:
+            return True
+        from trialfinder.cart.options import car_groups_only
+
+        return car_groups_only(self.therapy_classes)
 
     @property
     def client_side(self) -> bool:
@@ -101,6 +118,7 @@ class SearchSpec:
     target: tuple[str, ...] = ()
     after_car_t: bool = False
     prior_car_t: tuple[str, ...] = ()
+    therapy_class: tuple[str, ...] = ()
     near: str | None = None
     lat: float | None = None
     lon: float | None = None
@@ -141,6 +159,7 @@ class SearchSpec:
             raise UsageError("--sort distance needs --near (or --lat and --lon)")
         targets = self._targets()
         stances = parse_stances(self.prior_car_t) if self.prior_car_t else ()
+        therapy_classes = self._therapy_classes()
         distance = self.distance()
         place = self.place(place_of=place_of)
         if self.any_site_status and place is None:
@@ -155,6 +174,7 @@ class SearchSpec:
             targets=targets,
             after_car_t=self.after_car_t,
             prior_car_t=stances,
+            therapy_classes=therapy_classes,
             near=place,
             radius=distance,
             any_site_status=self.any_site_status,
@@ -168,6 +188,13 @@ class SearchSpec:
         from trialfinder.cart.vocab import parse_targets
 
         return parse_targets(_split(self.target))
+
+    def _therapy_classes(self) -> tuple[str, ...]:
+        if not self.therapy_class:
+            return ()
+        from trialfinder.cart.options import check_option_groups
+
+        return check_option_groups(_split(self.therapy_class))
 
     def distance(self) -> Distance | None:
         """The radius, parsed (None when not given); a radius needs a place."""
@@ -281,6 +308,7 @@ _KINDS: dict[str, str] = {
     "target": "texts",
     "after_car_t": "flag",
     "prior_car_t": "texts",
+    "therapy_class": "texts",
     "near": "text",
     "lat": "number",
     "lon": "number",

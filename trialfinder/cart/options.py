@@ -4,6 +4,8 @@ The groups and their rules are data (`option_groups` in data/cart_vocabulary.jso
 CAR product class (`CAR-T`, `allogeneic CAR-T`, `CAR-NK`, ...), its therapy classes (CD3
 bispecific, ADC, checkpoint inhibitor, ...) or words in its title and interventions. A trial
 belongs to the first group, in data order, whose rule it meets; `other` takes the rest.
+`study_groups` applies the rule to a frame of studies (the `options` view and `search
+--therapy-class` share it).
 """
 
 from __future__ import annotations
@@ -12,11 +14,23 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.errors import InvalidOption
 
-__all__ = ["OptionGroup", "check_option_groups", "option_group", "option_groups"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "OptionGroup",
+    "car_groups_only",
+    "check_option_groups",
+    "group_reason",
+    "option_group",
+    "option_groups",
+    "study_groups",
+]
 
 
 @dataclass(frozen=True)
@@ -68,3 +82,31 @@ def check_option_groups(values: Iterable[str], option: str = "--therapy-class") 
         if name not in out:
             out.append(name)
     return tuple(out)
+
+
+def study_groups(studies: pd.DataFrame) -> list[str]:
+    """Each study's group, from its `therapy_classes`, `title` and `interventions` columns."""
+    return [
+        option_group(list(classes or []), [str(title), *(str(i) for i in (interventions or []))])
+        for classes, title, interventions in zip(
+            studies["therapy_classes"], studies["title"], studies["interventions"], strict=True
+        )
+    ]
+
+
+def group_reason(row: pd.Series[Any], wanted: Sequence[str]) -> str:
+    """Why --therapy-class left a study out: its group (the `therapy_group` column), the
+    classes behind it, and the groups asked for."""
+    classes = ", ".join(row["therapy_classes"])
+    said = f" ({classes})" if classes else ""
+    return f"therapy class {row['therapy_group']}{said}, not {' or '.join(wanted)}"
+
+
+def car_groups_only(names: Iterable[str]) -> bool:
+    """Whether every named group holds CAR products only (met by a CAR class and nothing else),
+    so a trial in one of them is a CAR trial: the server query may then ask for CAR terms."""
+    by_name = {g.name: g for g in option_groups()}
+    wanted = [by_name[n] for n in names]
+    return bool(wanted) and all(
+        g.car_classes and not g.classes and g.pattern is None for g in wanted
+    )

@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from trialfinder.cart.reading import (
     Sentence,
@@ -83,6 +84,9 @@ from trialfinder.cart.reading import (
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.errors import InvalidOption
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "PRIOR_CAR_T_LABELS",
     "UNMENTIONED",
@@ -90,6 +94,7 @@ __all__ = [
     "classify_prior_car_t",
     "describe_stance",
     "evidence_span",
+    "stance_reason",
 ]
 
 PRIOR_CAR_T_LABELS = ("required", "allowed", "excluded", "unmentioned")
@@ -373,3 +378,10 @@ _DESCRIPTIONS = {
 def describe_stance(stance: Stance) -> str:
     """One plain-English sentence for patients about the trial's stance on prior CAR-T."""
     return _DESCRIPTIONS[stance.label]
+
+
+def stance_reason(row: pd.Series[Any]) -> str:
+    """Why a CAR-T filter dropped a study, from its `prior_car_t` columns (for --explain)."""
+    evidence = row["prior_car_t_evidence"]
+    said = f': "{evidence}"' if evidence else " (the criteria do not mention prior CAR-T)"
+    return f"prior CAR-T {row['prior_car_t']}{said}"

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from trialfinder.cart.vocab_file import option_group_names
 from trialfinder.cli.app import app, note, width
 from trialfinder.cli.options import (
     AnySiteStatusOpt,
@@ -30,6 +27,7 @@ from trialfinder.cli.options import (
     SourceOpt,
     StatusOpt,
     TermOpt,
+    TherapyClassOpt,
 )
 from trialfinder.errors import InvalidOption
 from trialfinder.output import check_output, write_output
@@ -39,15 +37,6 @@ __all__ = ["grouped", "options", "render_options"]
 if TYPE_CHECKING:
     import pandas as pd
 
-TherapyClassOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--therapy-class",
-        help=f"Repeatable: only these kinds of treatment ({', '.join(option_group_names())}).",
-        metavar="CLASS",
-        show_default=False,
-    ),
-]
 _FORMATS = ("table", "text", "markdown", "csv", "json", "jsonl")
 _SHOWN = [
     "nct_id",
@@ -88,18 +77,17 @@ def options(
 
     Example: trialfinder options -c lymphoma --near 77030 --radius 250mi
     """
-    from trialfinder.cart.options import check_option_groups
     from trialfinder.cli.commands import _echo_place, _run
     from trialfinder.spec import SearchSpec
 
     if fmt not in _FORMATS:
         raise InvalidOption("--format", fmt, _FORMATS)
-    wanted = check_option_groups(therapy_class or ())
     plan = SearchSpec(
         condition=condition,
         term=term,
         status=tuple(status or ()),
         after_car_t=True,
+        therapy_class=tuple(therapy_class or ()),
         near=near,
         lat=lat,
         lon=lon,
@@ -111,6 +99,7 @@ def options(
     check_output(output)
     result = _run(plan, source, api_url, quiet=quiet)
     say(f"Data: {result.source}")
+    wanted = plan.options.therapy_classes
     frame = grouped(result.studies, wanted)
     text = render_options(frame, fmt, wanted, near_me=plan.options.near is not None)
     write_output(text, output, quiet=quiet)
@@ -118,19 +107,13 @@ def options(
 
 def grouped(studies: pd.DataFrame, wanted: tuple[str, ...] = ()) -> pd.DataFrame:
     """The studies with their option group, in group order, `required` first, then nearest."""
-    from trialfinder.cart.options import option_group, option_groups
+    from trialfinder.cart.options import option_groups, study_groups
 
     frame = studies.copy()
     if frame.empty:
         frame["therapy_group"] = []
         return frame
-    texts = [
-        [str(t), *(str(i) for i in (interventions or []))]
-        for t, interventions in zip(frame["title"], frame["interventions"], strict=True)
-    ]
-    frame["therapy_group"] = [
-        option_group(list(c or []), t) for c, t in zip(frame["therapy_classes"], texts, strict=True)
-    ]
+    frame["therapy_group"] = study_groups(frame)
     if wanted:
         frame = frame[frame["therapy_group"].isin(wanted)]
     order = {g.name: i for i, g in enumerate(option_groups())}

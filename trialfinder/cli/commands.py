@@ -118,10 +118,11 @@ def _columns_needing(plan: Search) -> dict[str, str]:
     """Columns this search lacks, and the option that would bring them."""
     from trialfinder.search import GEO_COLUMNS
 
+    needs = {} if plan.options.therapy_classes else {"therapy_group": "--therapy-class CLASS"}
     if plan.options.near is not None:
-        return {}
+        return needs
     near = "--near (or --lat and --lon): a place to measure from"
-    return {c: near for c in (*GEO_COLUMNS, "located_by")}
+    return needs | {c: near for c in (*GEO_COLUMNS, "located_by")}
 
 
 def _silent(message: str) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar, cast, get_type_hints
 
 import typer
 
+from trialfinder.cart.vocab_file import option_group_names
 from trialfinder.ctgov.query import DEFAULT_STATUSES, PHASES, SEXES, SORTS, STUDY_TYPES
 from trialfinder.render.formats import FILE_FORMATS, FORMATS
 from trialfinder.spec import PRIOR_CAR_T_LABELS
@@ -191,6 +192,20 @@ PriorCarTOpt = Annotated[
     ),
 ]
 
+# The option groups of trialfinder.cart.options, read from the vocabulary data without
+# compiling it (cart/vocab_file.py), so --help stays light.
+THERAPY_CLASSES = ", ".join(option_group_names())
+TherapyClassOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--therapy-class",
+        metavar="CLASS",
+        help=f"Keep trials whose own treatment is of this kind, repeatable: {THERAPY_CLASSES}.",
+        show_default=False,
+        rich_help_panel=CART,
+    ),
+]
+
 # -- near me ------------------------------------------------------------------------------------
 
 NearOpt = Annotated[
@@ -298,6 +313,7 @@ SEARCH_OPTIONS: tuple[tuple[str, object, object], ...] = (
     ("target", TargetOpt, None),
     ("after_car_t", AfterCarTOpt, False),
     ("prior_car_t", PriorCarTOpt, None),
+    ("therapy_class", TherapyClassOpt, None),
     ("near", NearOpt, None),
     ("radius", RadiusOpt, None),
     ("lat", LatOpt, None),
@@ -305,7 +321,7 @@ SEARCH_OPTIONS: tuple[tuple[str, object, object], ...] = (
     ("any_site_status", AnySiteStatusOpt, False),
     ("sites", SitesOpt, False),
 )
-_REPEATABLE = ("status", "phase", "target", "prior_car_t")
+_REPEATABLE = ("status", "phase", "target", "prior_car_t", "therapy_class")
 
 Command = TypeVar("Command", bound=Callable[..., None])
 

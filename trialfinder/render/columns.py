@@ -10,6 +10,9 @@ least important go first. At 80 columns every view keeps what it is for:
 - `--near`: the distance, the nearest site's city, the title, the stance, whom to call;
 - `--sites`: the distance, city, site status and contact of each site.
 
+With `--therapy-class`, the trial's class (`therapy_group`) joins the per-trial views, after
+the columns above in importance: a narrow terminal drops it before them.
+
 When rows are ordered by something other than a visible column (`--after-car-t` puts trials
 for people after CAR-T first), `group` names the column whose changes a blank line marks.
 """
@@ -44,17 +47,20 @@ def table_view(options: SearchOptions, available: Sequence[str]) -> TableView:
         priority = ["nct_id", "distance_mi", "city", "site_status", "contact", "facility", "state"]
         group = None
     elif options.near is not None:
-        display = ["nct_id", "distance_mi", "nearest_site_city", "prior_car_t", "title"]
-        display += ["nearest_site_contact", "nearest_site"]
+        display = ["nct_id", "distance_mi", "nearest_site_city", "prior_car_t", "therapy_group"]
+        display += ["title", "nearest_site_contact", "nearest_site"]
         priority = ["nct_id", "distance_mi", "nearest_site_city", "prior_car_t", "title"]
-        priority += ["nearest_site_contact", "nearest_site"]
+        priority += ["nearest_site_contact", "therapy_group", "nearest_site"]
     elif options.after_car_t or options.prior_car_t:
-        display = ["nct_id", "prior_car_t", "status", "title", "prior_car_t_evidence"]
-        priority = ["nct_id", "prior_car_t", "title", "prior_car_t_evidence", "status"]
+        display = ["nct_id", "prior_car_t", "status", "therapy_group", "title"]
+        display += ["prior_car_t_evidence"]
+        priority = ["nct_id", "prior_car_t", "title", "prior_car_t_evidence", "therapy_group"]
+        priority += ["status"]
     else:
-        display = ["nct_id", "status", "phases", "title", "conditions"]
+        display = ["nct_id", "status", "phases", "therapy_group", "title", "conditions"]
         display += ["car_t", "prior_car_t"] if stance else []
-        priority = ["nct_id", "title", "status", "prior_car_t", "phases", "conditions", "car_t"]
+        priority = ["nct_id", "title", "status", "prior_car_t", "therapy_group", "phases"]
+        priority += ["conditions", "car_t"]
     if not stance:
         display = [c for c in display if c != "prior_car_t"]
     cols = tuple(c for c in display if c in available)
