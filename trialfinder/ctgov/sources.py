@@ -151,6 +151,11 @@ class ApiSource(_Closing):
         """Requests sent so far (for counting what a run cost)."""
         return self._client.requests_made
 
+    def cache_notes(self) -> list[str]:
+        """What the cache did this run, for the user (none without a cache)."""
+        cache = self._client.cache
+        return cache.notes(self._client.requests_made) if cache is not None else []
+
     def data_timestamp(self, *, hooks: Hooks = NO_HOOKS) -> str | None:
         """When the registry's data was last loaded (/version's `dataTimestamp`)."""
         value = self._client.version(on_retry=hooks.retry).get("dataTimestamp")
