@@ -334,3 +334,16 @@ def settings(fake: FakeCtGov) -> Settings:
 
 def cache_in(tmp_path: Path) -> HttpCache:
     return open_cache(Settings.from_env({"TRIALFINDER_CACHE_DIR": str(tmp_path / "cache")}))
+
+
+def test_an_alias_costs_its_redirect_and_reuses_the_record(tmp_path: Path) -> None:
+    (record,) = make_studies(1)
+    record["protocolSection"]["identificationModule"]["nctIdAliases"] = ["NCT00000042"]
+    with FakeCtGov([record]) as fake:
+        runs = Runs(fake, tmp_path / "cache")
+        first, asked = runs("show", "NCT00000042", "-f", "json")
+        assert first.code == 0 and asked == 2  # the 301, then the record
+        again, asked = runs("show", "NCT00000042", "-f", "json")
+        assert (again.out, asked) == (first.out, 1)  # a 301 is never kept
+        assert "Note: 1 of 2 API answer(s) came from trialfinder's cache" in again.err
+        assert "is an alias" in again.err

@@ -159,7 +159,9 @@ class CtGovClient:
                 outcome = TransportFailure(_failure_kind(exc), problem)
             else:
                 with self._count_lock:
-                    if not cached_json(response)[0]:  # an answer from the cache is free
+                    if cached_json(response)[0]:  # an answer from the cache is free, but
+                        self.requests_made += len(response.history)  # not a redirect to it
+                    else:
                         self.requests_made += 1
                         self.bytes_received += len(response.content)
                 outcome = HttpStatus(response.status_code, response.headers.get("Retry-After"))
