@@ -44,3 +44,17 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def _private_http_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A cache of API answers of each test's own, so that no test sees another's answers."""
+    import os
+
+    saved = os.environ.get("TRIALFINDER_CACHE_DIR")
+    os.environ["TRIALFINDER_CACHE_DIR"] = str(tmp_path_factory.mktemp("http-cache"))
+    yield
+    if saved is None:
+        os.environ.pop("TRIALFINDER_CACHE_DIR", None)
+    else:
+        os.environ["TRIALFINDER_CACHE_DIR"] = saved

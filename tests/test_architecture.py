@@ -29,6 +29,7 @@ LAYERS: list[list[str]] = [
         "ctgov.pacing",
         "ctgov.retries",
         "ctgov.transport",
+        "ctgov.cache",
         "ctgov.client",
         "ctgov.prefetch",
         "ctgov.slices",
@@ -83,11 +84,12 @@ OWNERS = {
     "openpyxl": ("render.xlsx",),
     "typer": ("cli.",),
     "click": ("cli.",),
-    "sqlite3": ("geo.", "watch."),
+    "sqlite3": ("geo.", "watch.", "ctgov.cache"),
     "tomlkit": ("watch.", "cli.watch"),
     "filelock": ("watch.",),
     "jinja2": ("render.report",),
-    "platformdirs": ("watch.home",),
+    "platformdirs": ("watch.home", "ctgov.cache"),
+    "hishel": ("ctgov.cache",),
 }
 MAX_LINES = 420
 IMPORTERS = ("import_module", "__import__")

@@ -21,9 +21,11 @@ from trialfinder.cli.options import (
     LatOpt,
     LonOpt,
     NearOpt,
+    NoCacheOpt,
     OutputOpt,
     QuietOpt,
     RadiusOpt,
+    RefreshOpt,
     SourceOpt,
     StatusOpt,
     TermOpt,
@@ -66,6 +68,8 @@ def options(
     output: OutputOpt = None,
     source: SourceOpt = None,
     api_url: ApiUrlOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """After CAR-T: the trials open to someone who already had CAR-T, by kind of treatment.
@@ -97,8 +101,10 @@ def options(
     say = (lambda _message: None) if quiet else note
     _echo_place(plan, say)
     check_output(output)
-    result = _run(plan, source, api_url, quiet=quiet)
+    result, cached = _run(plan, source, api_url, quiet=quiet, cache=(no_cache, refresh))
     say(f"Data: {result.source}")
+    for line in cached:
+        say(f"Note: {line}")
     wanted = plan.options.therapy_classes
     frame = grouped(result.studies, wanted)
     text = render_options(frame, fmt, wanted, near_me=plan.options.near is not None)

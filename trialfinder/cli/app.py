@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from trialfinder import __version__
-from trialfinder.errors import TrialfinderError
+from trialfinder.errors import TrialfinderError, UsageError
 
 if TYPE_CHECKING:
     from trialfinder.ctgov.sources import StudySource
@@ -60,16 +61,44 @@ def note(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def open_source(source: str | None, api_url: str | None) -> StudySource:
-    """Saved data when --source is given, else the API (settings from the environment)."""
+def open_source(
+    source: str | None,
+    api_url: str | None,
+    *,
+    no_cache: bool = False,
+    refresh: bool = False,
+    say: Callable[[str], None] = note,
+) -> StudySource:
+    """Saved data when --source is given, else the API (settings from the environment), with
+    the cache of recent answers unless --no-cache; one that cannot be used is a note."""
     from trialfinder.ctgov.sources import ApiSource, FileSource
 
+    if no_cache and refresh:
+        raise UsageError(
+            "--no-cache and --refresh cannot be used together (choose --no-cache to keep "
+            "nothing, or --refresh to fetch anew and keep the answers)"
+        )
     if source is not None:
         return FileSource(source)
+    from trialfinder.ctgov.cache import CacheUnavailable, open_cache
     from trialfinder.ctgov.client import CtGovClient
     from trialfinder.ctgov.settings import Settings
 
-    return ApiSource(CtGovClient(Settings.from_env(base_url=api_url)))
+    settings = Settings.from_env(base_url=api_url)
+    cache = None
+    if not no_cache and settings.cache_minutes > 0:
+        try:
+            cache = open_cache(settings, refresh=refresh)
+        except CacheUnavailable as exc:
+            say(f"Note: {exc}")
+    return ApiSource(CtGovClient(settings, cache=cache))
+
+
+def cache_notes(source: StudySource) -> list[str]:
+    """What the API cache did during the run (nothing for saved data)."""
+    from trialfinder.ctgov.sources import ApiSource
+
+    return source.cache_notes() if isinstance(source, ApiSource) else []
 
 
 def to_file(output: Path | None) -> bool:

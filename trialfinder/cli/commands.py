@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trialfinder.cli.app import app, note, open_source, to_file, width
+from trialfinder.cli.app import app, cache_notes, note, open_source, to_file, width
 from trialfinder.cli.options import (
     ApiUrlOpt,
     ColumnsOpt,
@@ -20,9 +20,11 @@ from trialfinder.cli.options import (
     LonOpt,
     NctIdsArg,
     NearOpt,
+    NoCacheOpt,
     OutputOpt,
     QuietOpt,
     RadiusOpt,
+    RefreshOpt,
     SourceOpt,
     with_search_options,
 )
@@ -51,6 +53,8 @@ def search(
     columns: ColumnsOpt = None,
     source: SourceOpt = None,
     api_url: ApiUrlOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
     quiet: QuietOpt = False,
     explain: ExplainOpt = False,
 ) -> None:
@@ -74,8 +78,13 @@ def search(
     check_output(output)
     if is_binary(fmt):
         check_binary_output(output, fmt)
-    result = _run(plan, source, api_url, quiet=quiet, columns=_reads(plan, fmt, chosen, available))
+    reads = _reads(plan, fmt, chosen, available)
+    result, cached = _run(
+        plan, source, api_url, quiet=quiet, cache=(no_cache, refresh), columns=reads
+    )
     say(f"Data: {result.source}")
+    for line in cached:
+        say(f"Note: {line}")
     by_distance = plan.query.sort == "distance"
     frame = site_rows(result, by_distance=by_distance) if spec.sites else result.studies
     group = None
@@ -141,17 +150,23 @@ def _run(
     api_url: str | None,
     *,
     quiet: bool = False,
+    cache: tuple[bool, bool] = (False, False),
     columns: Sequence[str] | None = None,
-) -> SearchResult:
+) -> tuple[SearchResult, list[str]]:
+    """The search's result, and what the cache did (`cache`: --no-cache, --refresh);
+    `columns`: what the output reads (the API is asked only for that)."""
     from trialfinder.cli.progress import ProgressBar
     from trialfinder.ctgov.sources import NO_HOOKS, Hooks
     from trialfinder.search import run_search
 
-    data_source = open_source(source, api_url)
+    no_cache, refresh = cache
+    say = _silent if quiet else note
+    data_source = open_source(source, api_url, no_cache=no_cache, refresh=refresh, say=say)
     bar = ProgressBar(seconds_per_page=data_source.pace or 1.2)
     try:
         hooks = NO_HOOKS if quiet else Hooks(progress=bar, retry=bar.retrying)
-        return run_search(plan.query, data_source, plan.options, hooks=hooks, columns=columns)
+        result = run_search(plan.query, data_source, plan.options, hooks=hooks, columns=columns)
+        return result, cache_notes(data_source)
     finally:
         bar.finish()
         data_source.close()
@@ -206,6 +221,8 @@ def show(
     lon: LonOpt = None,
     source: SourceOpt = None,
     api_url: ApiUrlOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
 ) -> None:
     """Show trials in full: eligibility (with the prior-CAR-T sentence marked), contacts, sites.
 
@@ -231,12 +248,14 @@ def show(
 
     from trialfinder.detail import study_detail
 
-    data_source = open_source(source, api_url)
+    data_source = open_source(source, api_url, no_cache=no_cache, refresh=refresh)
     try:
         studies = [data_source.get(i) for i in ids]
     finally:
         data_source.close()
     note(f"Data: {data_source.description}")
+    for line in cache_notes(data_source):
+        note(f"Note: {line}")
     for asked, study in zip(ids, studies, strict=True):
         if study.nct_id != asked:
             note(f"Note: {asked} is an alias; ClinicalTrials.gov now lists it as {study.nct_id}")

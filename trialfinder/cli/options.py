@@ -81,6 +81,23 @@ ApiUrlOpt = Annotated[
     ),
 ]
 
+# -- the cache of the API's answers (interactive commands; reports never use it) -------------
+
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Neither use nor keep trialfinder's cache of recent API answers.",
+    ),
+]
+RefreshOpt = Annotated[
+    bool,
+    typer.Option(
+        "--refresh",
+        help="Fetch every answer from the API anew, ignoring the cache, and keep it there.",
+    ),
+]
+
 # -- the query ------------------------------------------------------------------------------
 
 ConditionOpt = Annotated[

@@ -2,7 +2,8 @@
 
 It sends each request through the `Pacer` (pacing.py), asks the `RetryPolicy` (retries.py)
 what to do after each failure, and takes everything configurable from `Settings`
-(settings.py). Pass an `httpx.Client` to inject a transport (tests use `httpx.MockTransport`).
+(settings.py). Pass an `httpx.Client` to inject a transport (tests use `httpx.MockTransport`),
+or an `HttpCache` (cache.py) to reuse recent answers; without one nothing is cached.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from trialfinder.ctgov.cache import cached_json
 from trialfinder.ctgov.pacing import Pacer
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, check_nct_id
 from trialfinder.ctgov.retries import (
@@ -41,6 +43,9 @@ from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, Study
 from trialfinder.records import describe_raw, nct_id_of
 from trialfinder.text import clean_line
 
+if TYPE_CHECKING:
+    from trialfinder.ctgov.cache import HttpCache
+
 __all__ = ["MAX_PAGE_SIZE", "CtGovClient", "Page", "RetryHook"]
 
 
@@ -59,7 +64,9 @@ class CtGovClient:
 
     `settings=None` reads them from the environment (`Settings.from_env()`). `sleep` and
     `clock` (monotonic, for pacing) and `wall_clock` (Unix time, for a Retry-After date) are
-    injectable, and so is `rng`, the source of the backoff jitter.
+    injectable, and so is `rng`, the source of the backoff jitter. `cache` puts an `HttpCache`
+    in front of the network (not with `http`, which brings its own transport); its answers
+    cost no request and no pacing wait.
 
     Example:
         with CtGovClient(Settings.from_env()) as client:
@@ -76,15 +83,20 @@ class CtGovClient:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        cache: HttpCache | None = None,
     ) -> None:
         self.settings = settings if settings is not None else Settings.from_env()
         self.base_url = self.settings.base_url
         timeout = self.settings.timeout
         self._own_http = http is None
+        self.cache = cache if http is None else None
+        self._pacer = Pacer(self.settings.requests_per_minute, clock=clock, sleep=sleep)
+        wire: httpx.BaseTransport = transport(clock)  # every read bounded by the deadline
         self._http = http or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=True,  # /studies/{id} answers 301 for an alias id
-            transport=transport(clock),  # every read bounded by the request's deadline
+            # With a cache, the pacer waits only before what goes to the network.
+            transport=self.cache.transport(wire, self._pacer.wait) if self.cache else wire,
         )
         self._http.headers["User-Agent"] = USER_AGENT  # pitfall 9
         self._http.headers["Accept"] = "application/json"
@@ -94,7 +106,6 @@ class CtGovClient:
             max_backoff=self.settings.max_backoff,
             uniform=rng.uniform if rng is not None else random.uniform,
         )
-        self._pacer = Pacer(self.settings.requests_per_minute, clock=clock, sleep=sleep)
         self._sleep = sleep
         self._clock = clock
         self._wall_clock = wall_clock
@@ -113,6 +124,8 @@ class CtGovClient:
         """Close the HTTP connection pool if this client created it."""
         if self._own_http:
             self._http.close()
+        if self.cache is not None:
+            self.cache.close()
 
     def __enter__(self) -> CtGovClient:
         return self
@@ -131,7 +144,8 @@ class CtGovClient:
         attempt = 0
         while True:
             self._check_run_deadline()
-            self._pacer.wait()
+            if self.cache is None:
+                self._pacer.wait()
             response: httpx.Response | None = None
             outcome: Outcome
             try:
@@ -145,8 +159,11 @@ class CtGovClient:
                 outcome = TransportFailure(_failure_kind(exc), problem)
             else:
                 with self._count_lock:
-                    self.requests_made += 1
-                    self.bytes_received += len(response.content)
+                    if cached_json(response)[0]:  # an answer from the cache is free, but
+                        self.requests_made += len(response.history)  # not a redirect to it
+                    else:
+                        self.requests_made += 1
+                        self.bytes_received += len(response.content)
                 outcome = HttpStatus(response.status_code, response.headers.get("Retry-After"))
             decision = self._policy.decide(
                 attempt, outcome, now=self._wall_clock(), timeouts=timeouts
@@ -243,6 +260,9 @@ class CtGovClient:
         )
 
     def _json(self, response: httpx.Response) -> Any:
+        cached, body = cached_json(response)
+        if cached:
+            return body  # parsed when it was read back (cache.py)
         try:
             return response.json()
         except ValueError:
@@ -260,7 +280,7 @@ class CtGovClient:
         page_size: int = MAX_PAGE_SIZE,
         count_total: bool = True,
         on_retry: RetryHook | None = None,
-    ) -> Iterator[Page]:
+    ) -> Generator[Page, None, None]:
         """Yield /studies pages until the API sends no nextPageToken (pitfall 1).
 
         Every page repeats `params` unchanged; only pageToken, pageSize and countTotal vary

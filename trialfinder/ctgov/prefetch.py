@@ -65,8 +65,16 @@ class _Worker(Generic[T]):
             if close is not None:
                 close()  # a generator's finally runs in the thread that drove it
 
-    def __iter__(self) -> Iterator[T]:
+    def start(self) -> _Worker[T]:
+        """Start fetching now, before the caller asks for the first item."""
         self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the worker before its next item (also when the items were never read)."""
+        self._stop.set()
+
+    def __iter__(self) -> Iterator[T]:
         try:
             while True:
                 box = self._queue.get()
@@ -82,9 +90,10 @@ class _Worker(Generic[T]):
             self._thread.join(timeout=0.5)
 
 
-def ahead(items: Iterable[T], depth: int = 1) -> Iterator[T]:
-    """Iterate `items` in a worker thread, at most `depth` items ahead of the caller.
+def ahead(items: Iterable[T], depth: int = 1) -> _Worker[T]:
+    """Iterate `items` in a worker thread, started at once, at most `depth` items ahead of
+    the caller; `close()` it when it may not be read to the end.
 
     The worker may have started on item n+1 (one more request) when the caller stops at n.
     """
-    return iter(_Worker(items, depth))
+    return _Worker(items, depth).start()

@@ -17,6 +17,9 @@ RETRIES_ENV = "TRIALFINDER_RETRIES"  # retries after the first attempt
 BACKOFF_ENV = "TRIALFINDER_BACKOFF"  # first backoff step in seconds; doubles each retry
 DEADLINE_ENV = "TRIALFINDER_DEADLINE"  # seconds one request may take in all, body included
 RUN_DEADLINE_ENV = "TRIALFINDER_RUN_DEADLINE"  # seconds a whole run may spend on the API
+CACHE_DIR_ENV = "TRIALFINDER_CACHE_DIR"  # where interactive commands keep the API's answers
+CACHE_MINUTES_ENV = "TRIALFINDER_CACHE_MINUTES"  # how long an answer is reused; 0: no cache
+CACHE_MB_ENV = "TRIALFINDER_CACHE_MB"  # the cache file's size bound in megabytes
 DEFAULT_REQUESTS_PER_MINUTE = 50.0  # what projects commonly keep to (pitfall 9)
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 5
@@ -26,6 +29,11 @@ DEFAULT_BACKOFF = 1.0
 # 300 s fetches a full 1,000-study page on a slow line; an hour covers paging the whole registry.
 DEFAULT_DEADLINE = 300.0
 DEFAULT_RUN_DEADLINE = 3600.0
+# Long enough to rerun a search with other columns, formats or filters, short enough that a
+# later look sees recruitment changes; the registry itself reloads its data once a day.
+DEFAULT_CACHE_MINUTES = 10.0
+# A full 1,000-study page with every field is about 10 MB, so this keeps a few broad searches.
+DEFAULT_CACHE_MB = 200.0
 # The API publishes no rate limit, so the User-Agent names the tool (pitfall 9).
 USER_AGENT = f"trialfinder/{__version__} (clinical trial search command-line tool)"
 
@@ -47,6 +55,9 @@ class Settings:
     max_backoff: float = 60.0
     deadline: float = DEFAULT_DEADLINE  # seconds one request may take in all, body included
     run_deadline: float = DEFAULT_RUN_DEADLINE  # seconds from the client's creation
+    cache_dir: str | None = None  # None: the user's cache folder (ctgov/cache.py)
+    cache_minutes: float = DEFAULT_CACHE_MINUTES  # 0: no cache
+    cache_mb: float = DEFAULT_CACHE_MB
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", _check_base_url(self.base_url))
@@ -64,7 +75,9 @@ class Settings:
 
         Unset or empty variables take the defaults: the live API, 50 requests a minute, a 30 s
         timeout (0 also means 30 s), 5 retries, a 1 s first backoff step, 300 s in all for one
-        request and 3600 s for the run (0 also means the default). A bad value raises
+        request and 3600 s for the run (0 also means the default); interactive commands reuse
+        an answer for 10 minutes (0: never) from a cache of at most 200 MB in the user's cache
+        folder unless $TRIALFINDER_CACHE_DIR names another. A bad value raises
         `UsageError` naming the variable and what it expects.
         """
         env = os.environ if environ is None else environ
@@ -78,6 +91,8 @@ class Settings:
         run_deadline = (
             _env_number(env, RUN_DEADLINE_ENV, DEFAULT_RUN_DEADLINE) or DEFAULT_RUN_DEADLINE
         )
+        cache_minutes = _env_number(env, CACHE_MINUTES_ENV, DEFAULT_CACHE_MINUTES)
+        cache_mb = _env_number(env, CACHE_MB_ENV, DEFAULT_CACHE_MB) or DEFAULT_CACHE_MB
         raw_rate = env.get(RATE_ENV)
         try:
             rate = float(raw_rate) if raw_rate else DEFAULT_REQUESTS_PER_MINUTE
@@ -93,6 +108,9 @@ class Settings:
             backoff=backoff,
             deadline=deadline,
             run_deadline=run_deadline,
+            cache_dir=env.get(CACHE_DIR_ENV) or None,
+            cache_minutes=cache_minutes,
+            cache_mb=cache_mb,
         )
 
 

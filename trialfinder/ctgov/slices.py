@@ -105,7 +105,9 @@ def _recent_first(low: dt.date, high: dt.date, parts: int) -> list[tuple[dt.date
     return out[::-1]
 
 
-class _Slicer:
+class Slices:
+    """The slices of one search, fetched at once by a pool of threads; iterate for pages."""
+
     def __init__(
         self,
         client: CtGovClient,
@@ -174,6 +176,14 @@ class _Slicer:
         self.submit(second_start, second_end)
         return True
 
+    def close(self) -> None:
+        """Stop every slice before its next request (also when nothing was read)."""
+        self._stop.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        return self.results()
+
     def results(self) -> Iterator[list[dict[str, Any]]]:
         """Each page's raw studies as it comes, from whichever slice; raises a slice's error."""
         try:
@@ -190,8 +200,7 @@ class _Slicer:
                 else:
                     yield value
         finally:
-            self._stop.set()
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self.close()
 
 
 def sliced_pages(
@@ -201,15 +210,15 @@ def sliced_pages(
     workers: int,
     *,
     on_retry: RetryHook | None = None,
-) -> Iterator[list[dict[str, Any]]] | None:
+) -> Slices | None:
     """The rest of a newest-first search after its first page, fetched in concurrent date
     slices; None when the first page gives nothing to cut by (no dates on it)."""
     oldest = oldest_date(first.studies)
     if oldest is None or params.get("sort") != NEWEST_FIRST:
         return None
     left = max(1, (first.total or 0) - len(first.studies))
-    slicer = _Slicer(client, params, workers, share=-(-left // workers), on_retry=on_retry)
+    slicer = Slices(client, params, workers, share=-(-left // workers), on_retry=on_retry)
     for low, high in _recent_first(_FIRST_DAY, oldest, workers):
         slicer.submit(low, high)
     slicer.submit(None, None, missing=True)
-    return slicer.results()
+    return slicer

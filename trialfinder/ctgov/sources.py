@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from trialfinder.ctgov.prefetch import ahead
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
 from trialfinder.ctgov.saved import list_files, parsed_items
-from trialfinder.ctgov.slices import sliced_pages, workers_for
+from trialfinder.ctgov.slices import Slices, sliced_pages, workers_for
 from trialfinder.errors import ApiError, RecordError, SourceError, StudyNotFound
 from trialfinder.records import Study, describe_raw, nct_id_of, parse_study
 
@@ -159,6 +159,11 @@ class ApiSource(_Closing):
         """Requests sent so far (for counting what a run cost)."""
         return self._client.requests_made
 
+    def cache_notes(self) -> list[str]:
+        """What the cache did this run, for the user (none without a cache)."""
+        cache = self._client.cache
+        return cache.notes(self._client.requests_made) if cache is not None else []
+
     def data_timestamp(self, *, hooks: Hooks = NO_HOOKS) -> str | None:
         """When the registry's data was last loaded (/version's `dataTimestamp`)."""
         value = self._client.version(on_retry=hooks.retry).get("dataTimestamp")
@@ -189,38 +194,52 @@ class ApiSource(_Closing):
             if hooks.progress:
                 hooks.progress(len(studies), total)
 
+        def reached(next_token: str | None) -> bool:
+            nonlocal studies, truncated
+            if limit is None or len(studies) < limit:
+                return False
+            # A full page carries a token even when nothing follows (pitfall 1): trust
+            # totalCount when the API sent it.
+            more = total > limit if total is not None else bool(next_token)
+            truncated = more or len(studies) > limit
+            studies = studies[:limit]
+            return True
+
         started = time.monotonic()
         pages = self._client.iter_pages(params, page_size=page_size, on_retry=hooks.retry)
-        # Without --limit every page is needed: fetch the next while this one is worked on.
-        stream = pages if limit is not None else ahead(pages)
-        for page in stream:
-            if page.total is not None:
-                total = page.total
-            take(page.studies, f"on page {page.number}")
-            rest = None
-            if limit is None and page.number == 1 and page.next_token:
-                rest = self._slices(params, page, time.monotonic() - started, hooks)
-            next_token = page.next_token
-            del page  # the raw page goes once its records exist
-            if rest is not None:
-                close = getattr(stream, "close", None)
-                if close is not None:
-                    close()  # the sequential chain stops: the slices bring the rest
-                # Slices meet on a boundary day and start over the first page's newest
-                # studies: a study that comes twice that way is no news, kept once.
-                seen = {s.nct_id for s in studies}
-                for raws in rest:
-                    fresh = [r for r in raws if (nct_id_of(r) or "") not in seen]
-                    seen.update(i for i in map(nct_id_of, fresh) if i)
-                    take(fresh, "on a page of a date slice")
-                break
-            if limit is not None and len(studies) >= limit:
-                # A full page carries a token even when nothing follows (pitfall 1): trust
-                # totalCount when the API sent it.
-                more = total > limit if total is not None else bool(next_token)
-                truncated = more or len(studies) > limit
-                studies = studies[:limit]
-                break
+        first = next(pages)
+        seconds = time.monotonic() - started
+        total = first.total
+        # When nothing will cut the search short, every page is needed: fetch them ahead
+        # while this one is worked on, or, on a slow link, in concurrent date slices.
+        every = bool(first.next_token) and (limit is None or (total or limit + 1) <= limit)
+        rest = self._slices(params, first, seconds, hooks) if every else None
+        later = ahead(pages) if every and rest is None else pages  # started before the work
+        try:
+            take(first.studies, "on page 1")
+        except BaseException:
+            (rest or later).close()
+            raise
+        next_token = first.next_token
+        del first  # the raw page goes once its records exist
+        if rest is not None:
+            pages.close()  # the slices bring the rest
+            # Slices meet on a boundary day and start over the first page's newest
+            # studies: a study that comes twice that way is no news, kept once.
+            seen = {s.nct_id for s in studies}
+            for raws in rest:
+                fresh = [r for r in raws if (nct_id_of(r) or "") not in seen]
+                seen.update(i for i in map(nct_id_of, fresh) if i)
+                take(fresh, "on a page of a date slice")
+        elif not reached(next_token):
+            for page in later:
+                if page.total is not None:
+                    total = page.total
+                take(page.studies, f"on page {page.number}")
+                next_token = page.next_token
+                del page
+                if reached(next_token):
+                    break
         notes: list[str] = []
         studies = _dedupe(studies, notes, "the API's pages")
         if not truncated and total is not None and total - len(studies) > count_slack(total):
@@ -238,7 +257,7 @@ class ApiSource(_Closing):
 
     def _slices(
         self, params: dict[str, str], first: Page, seconds: float, hooks: Hooks
-    ) -> Iterator[list[dict[str, Any]]] | None:
+    ) -> Slices | None:
         """The rest of the search in concurrent date slices, when the link is what limits
         (ctgov/slices.py); None to go on page by page."""
         pages_left = -(-((first.total or 0) - len(first.studies)) // MAX_PAGE_SIZE)
