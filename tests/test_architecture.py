@@ -31,6 +31,7 @@ LAYERS: list[list[str]] = [
         "ctgov.transport",
         "ctgov.client",
         "ctgov.sources",
+        "cart.scan",
         "cart.vocab",
         "cart.reading",
         "cart.stance",
@@ -83,6 +84,7 @@ OWNERS = {
     "filelock": ("watch.",),
     "jinja2": ("render.report",),
     "platformdirs": ("watch.home",),
+    "ahocorasick": ("cart.scan",),
 }
 MAX_LINES = 420
 IMPORTERS = ("import_module", "__import__")

@@ -20,6 +20,7 @@ from cart_labels import RECORDS_DIR, load_records
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialfinder.cart import scan as scan_module
 from trialfinder.cart import vocab as vocab_module
 from trialfinder.cart.reading import clean_markup, criteria_sentences
 from trialfinder.cart.vocab import vocabulary
@@ -75,7 +76,7 @@ def test_strip_controls_equals_the_plain_path_on_every_real_string() -> None:
 
 
 _VOCAB_WORDS = sorted(
-    {w for w in vocabulary()._gate_words}
+    {*vocabulary().anchors.folded.words, *vocabulary().anchors.cased.words}
     | {"CAR", "CAR-T", "car-t", "Car-T", "UCART19", "CART19", "CAR.BCMA", "huCART19", "CAR-NK"}
     | {"chimeric antigen receptor", "CD19-directed", "anti-BCMA", "gene therapy", "leucel"}
     | {"cell therapy", "cellular immunotherapy", "cell-based therapy", "T-cell redirecting"}
@@ -108,9 +109,10 @@ def test_strip_controls_equals_the_plain_path_on_generated_text(text: str) -> No
     assert clean_line(text) == " ".join(plain_strip_controls(text).split())
 
 
-def test_every_vocabulary_pattern_holds_a_prefilter_word() -> None:
-    """A new pattern entry must hold a prefilter word (or a target, product or not-CAR name):
-    otherwise text could be skipped that the full regex would match; extend vocab._GATE_*."""
+def test_every_pattern_entry_names_anchors_its_pattern_holds() -> None:
+    """Each pattern entry lists the literals one of which every match holds (its "anchors");
+    an anchor must be in the pattern as written ("{targets}" for the targets; a hyphen or space
+    for "[- ]"). The generated and real texts here check that the anchors suffice."""
     data = json.loads(
         (resources.files("trialfinder") / "data/cart_vocabulary.json").read_text("utf-8")
     )
@@ -122,18 +124,21 @@ def test_every_vocabulary_pattern_holds_a_prefilter_word() -> None:
         *data["not_car_stems"],
         data["target_prefixed_car"],
     ]
-    words = [*vocab_module._GATE_WORDS, "{targets}", "gene", "cell"]  # the last two: _GATE_RE
     for entry in entries:
-        source = re.sub(r"[\[\]()?:|\\]", "", entry["pattern"])  # "[Cc]ar-[Tt]" -> "Ccar-Tt"
+        assert entry["anchors"], entry["pattern"]
+        source = re.sub(r"\[- \]\+?|\\s\+?", " ", entry["pattern"])  # "gene[- ]+x" -> "gene x"
+        source = re.sub(r"[\[\]()?:|\\]", "", source)  # "[Cc]ar-[Tt]" -> "Ccar-Tt"
         if entry.get("ignore_case", True):
-            assert any(w.lower() in source.lower() for w in words), entry["pattern"]
-        else:
-            assert any(w in source for w in vocab_module._GATE_CASED), entry["pattern"]
+            for anchor in entry["anchors"]:
+                flat = anchor.lower().replace("-", " ")
+                assert flat in source.lower().replace("-", " ") or anchor == "{targets}", anchor
+        else:  # "[Cc]ar-[Tt]" -> "Ccar-Tt" holds "car-T" only as "ar-T"
+            assert any(a[1:] in source for a in entry["anchors"]), entry["pattern"]
 
 
 def test_the_case_twins_are_every_code_point_ignorecase_adds() -> None:
     """Characters IGNORECASE matches with a prefilter letter whose lower case differs."""
-    letters = {c for w in (*vocabulary()._gate_words, "gene", "cellular", "therap") for c in w}
+    letters = {c for w in vocabulary().anchors.folded.words for c in w if c.isalpha()}
     every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
     pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(letters)) + "]", re.I)
     twins = {
@@ -142,7 +147,7 @@ def test_the_case_twins_are_every_code_point_ignorecase_adds() -> None:
         for k in letters
         if t.lower() != k.lower() and re.fullmatch(re.escape(k), t, re.I)
     }
-    assert twins <= set(vocab_module._CASE_TWINS.pattern[1:-1])
+    assert twins <= set(scan_module._CASE_TWINS.pattern[1:-1])
 
 
 def test_no_part_of_the_mention_regex_can_match_a_separator() -> None:

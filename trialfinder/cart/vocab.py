@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from trialfinder.cart.scan import AnchorScan
 from trialfinder.errors import InvalidOption, TrialfinderError
 
 __all__ = [
@@ -32,37 +34,19 @@ __all__ = [
 _L = r"(?<![A-Za-z0-9])"  # left word edge that also treats digits as word characters
 _R = r"(?![A-Za-z0-9])"
 
-# The mention prefilter (`Vocabulary.mentions`): every alternative of the mention regex holds
-# one of these, case-folded (a vocabulary entry without one is refused in tests/
-# test_speed_paths.py). Words are looked for in the lower-cased text without hyphens and white
-# space (as are the product, not-CAR and target names); `_GATE_RE` in the lower-cased text.
-_GATE_WORDS = (
-    "chimeric", "leucel", "cabtagene", "tresgene", "genetically", "modified", "engineered",
-    "adoptive", "redirect",
-)  # fmt: skip
-_GATE_CASED = ("CAR", "ar-T", "ar-t")  # the case-sensitive CAR spellings, on the text as it is
-_GATE_RE = re.compile(r"gene[- ]|cell(?:ular|[- ]based)?[- ]+(?:immuno)?therap")
-# The characters IGNORECASE matches with a letter of a prefilter word although their lower case
-# differs (İ ı ſ, the Kelvin sign, ϰ; a test checks every code point): text holding one is
-# always scanned.
-_CASE_TWINS = re.compile("[\u0130\u0131\u017f\u212a\u03f0]")
 # No part of the mention regex (lookarounds included) can match one of these characters, and it
 # has no ^, $ or \b, so a mention never spans one and a search ending before one behaves as
 # it would in the whole text (a test walks the parsed regex): long text is scanned only in the
-# runs between them that pass the prefilter.
+# runs between them that hold an anchor.
 _SEPARATORS = ",;:()[]{}<>=+*&^%$#@!~`\"'\\|?"
-_SEGMENT = re.compile("[^" + re.escape(_SEPARATORS) + "]+")
-_LONG = 400  # shorter text is scanned whole
+_SEPARATOR = re.compile("[" + re.escape(_SEPARATORS) + "]")
+_LONG = 400  # shorter text is scanned whole when it holds an anchor
+_PIECES = re.compile(r"[\s-]+")  # what `[- ]?` and `[\s-]+` stand for in a loose-hyphen name
 
 
-# What `[- ]?` and `[\s-]+` in a loose-hyphen name may match (\s is str.isspace in re).
-_SQUEEZE = dict.fromkeys([ord("-"), *(c for c in range(0x3001) if chr(c).isspace())])
-
-
-def _squeezed(text: str) -> str:
-    """Lower-case text without hyphens and white space: a name matched with loose hyphens is
-    then a plain substring of it."""
-    return text.lower().translate(_SQUEEZE)
+def _name_anchor(name: str) -> str:
+    """The longest piece of a name between hyphens and spaces: every spelling of it holds it."""
+    return max(_PIECES.split(name), key=len)
 
 
 @dataclass(frozen=True)
@@ -176,13 +160,25 @@ class Vocabulary:
             "(?i:" + c["pattern"].replace("{targets}", target_alt) + ")"
             for c in data["prior_class_terms"]
         )
-        gate = {_squeezed(n) for n in (*not_car, *names) if n}
-        gate.update(_squeezed(w) for w in target_words if len(w) > 2 and w.lower() != "kappa")
-        gate.update(_GATE_WORDS)
-        # A word containing another is implied by it.
-        self._gate_words = tuple(
-            sorted((w for w in gate if not any(o != w and o in w for o in gate)), key=len)
-        )
+        # The literal prefilter: every alternative of the mention regex holds one of these
+        # anchors (names and targets by their longest piece, pattern entries by their
+        # "anchors", "{targets}" standing for the targets'), lower-cased unless the entry is
+        # case-sensitive.
+        targets = [_name_anchor(w) for w in target_words if len(w) > 2 and w.lower() != "kappa"]
+        folded = [_name_anchor(n) for n in (*not_car, *names) if n]
+        cased: list[str] = []
+        for entry in (
+            *data["car_stems"], *data["car_spellings"], *data["modified_cell_terms"],
+            *data["prior_class_terms"], *data["not_car_stems"], data["target_prefixed_car"],
+        ):  # fmt: skip
+            for anchor in entry["anchors"]:
+                if anchor == "{targets}":
+                    folded += targets
+                else:
+                    (folded if entry.get("ignore_case", True) else cased).append(anchor)
+        if any(c in _SEPARATORS for a in (*folded, *cased) for c in a):
+            raise ValueError("a mention anchor holds a separator")
+        self.anchors = AnchorScan(folded, cased)
         self._mention_re = re.compile(
             f"{_L}(?:(?P<not_car>{not_car_alt})|(?P<product>(?i:{product_alt}))"
             f"|(?P<car>{car_alt})|(?P<modified>{modified_alt})|(?P<class>{class_alt})){_R}"
@@ -222,30 +218,29 @@ class Vocabulary:
     def mentions(self, text: str) -> list[Mention]:
         """CAR, modified-cell, class and not-CAR product mentions in `text`, in order.
 
-        Text that holds none of the words every mention needs is not scanned (`could_mention`),
-        nor are such runs of long text between separators; `plain_mentions` is the scan of the
-        whole text, which this must equal."""
-        if not self.could_mention(text):
-            return []
-        if len(text) <= _LONG:
+        Only text holding an anchor (`could_mention`) is scanned, and long text only in the
+        runs between separators that hold one; `plain_mentions` is the scan of the whole text,
+        which this must equal."""
+        spans = self.anchors.spans(text)
+        if spans is None or (spans and len(text) <= _LONG):
             return self._scan(text, 0, len(text))
-        found = []
-        for run in _SEGMENT.finditer(text):
-            if self.could_mention(run.group()):
-                found += self._scan(text, run.start(), run.end())
+        found: list[Mention] = []
+        if not spans:
+            return found
+        cuts = [m.start() for m in _SEPARATOR.finditer(text)]
+        done = -1  # where the last run scanned ends
+        for start, _ in spans:
+            if start < done:
+                continue
+            at = bisect_left(cuts, start)  # the run holds no separator, so it ends at cuts[at]
+            begin = cuts[at - 1] + 1 if at else 0
+            done = cuts[at] if at < len(cuts) else len(text)
+            found += self._scan(text, begin, done)
         return found
 
     def could_mention(self, text: str) -> bool:
-        """False only when `text` cannot hold a mention: none of the prefilter words is in it."""
-        if any(w in text for w in _GATE_CASED):
-            return True
-        if not text.isascii() and _CASE_TWINS.search(text):
-            return True
-        low = text.lower()
-        if _GATE_RE.search(low):
-            return True
-        squeezed = low.translate(_SQUEEZE)
-        return any(w in squeezed for w in self._gate_words)
+        """False only when `text` cannot hold a mention: none of the anchors is in it."""
+        return self.anchors.found_in(text)
 
     def plain_mentions(self, text: str) -> list[Mention]:
         """The mentions found by the full regex alone (what `mentions` must equal)."""
