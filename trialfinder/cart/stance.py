@@ -135,6 +135,9 @@ _NUM = (
 _UNIT = r"(?:days?|weeks?|wks?|months?|mos?|years?|half[- ]lives|d\b)"
 
 
+_MENTION = re.compile(_M)
+
+
 def _rx(pattern: str) -> re.Pattern[str]:
     """Compile a verdict pattern; @M stands for a mention, @NUM for a number, @UNIT for a unit."""
     return re.compile(pattern.replace("@NUM", _NUM).replace("@UNIT", _UNIT).replace("@M", _M))
@@ -314,10 +317,12 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     best: tuple[int, str, Sentence] | None = None
     for sentence in criteria_sentences(criteria):
         clean = clean_markup(criteria[sentence.start : sentence.end])
-        if _SKIP_TOPIC.search(clean.lower()):
+        low = clean.lower()
+        # No anchor, no mention: the sentence would normalise to itself, lower-cased.
+        if (not vocab.could_mention(clean) and not _MENTION.search(low)) or _SKIP_TOPIC.search(low):
             continue
         norm = normalise_mentions(clean, classes=classes)
-        if not re.search(_M, norm):
+        if not _MENTION.search(norm):
             continue
         found = _verdict(norm, sentence.section, sentence.lead, sentence.alternative)
         if found and "zcarz" not in norm and "zmodz" not in norm:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from trialfinder.cart.scan import AnchorScan
+from trialfinder.cart.scan import AnchorScan, gaps_before_anchor, name_anchors
 from trialfinder.errors import InvalidOption, TrialfinderError
 
 __all__ = [
@@ -36,17 +36,14 @@ _R = r"(?![A-Za-z0-9])"
 
 # No part of the mention regex (lookarounds included) can match one of these characters, and it
 # has no ^, $ or \b, so a mention never spans one and a search ending before one behaves as
-# it would in the whole text (a test walks the parsed regex): long text is scanned only in the
-# runs between them that hold an anchor.
+# it would in the whole text (a test walks the parsed regex): a mention is looked for only in
+# the run between them that holds its anchor.
 _SEPARATORS = ",;:()[]{}<>=+*&^%$#@!~`\"'\\|?"
 _SEPARATOR = re.compile("[" + re.escape(_SEPARATORS) + "]")
-_LONG = 400  # shorter text is scanned whole when it holds an anchor
-_PIECES = re.compile(r"[\s-]+")  # what `[- ]?` and `[\s-]+` stand for in a loose-hyphen name
-
-
-def _name_anchor(name: str) -> str:
-    """The longest piece of a name between hyphens and spaces: every spelling of it holds it."""
-    return max(_PIECES.split(name), key=len)
+_EDGE = re.compile(_L)  # where a mention may start
+# A mention starts at most this many runs of white space, hyphens or slashes before its first
+# anchor ("agents directed against CD19": three), or before a name's anchor chunk (counted).
+_ENTRY_GAPS = 4
 
 
 @dataclass(frozen=True)
@@ -161,11 +158,11 @@ class Vocabulary:
             for c in data["prior_class_terms"]
         )
         # The literal prefilter: every alternative of the mention regex holds one of these
-        # anchors (names and targets by their longest piece, pattern entries by their
-        # "anchors", "{targets}" standing for the targets'), lower-cased unless the entry is
-        # case-sensitive.
-        targets = [_name_anchor(w) for w in target_words if len(w) > 2 and w.lower() != "kappa"]
-        folded = [_name_anchor(n) for n in (*not_car, *names) if n]
+        # anchors (targets whole, loose-hyphen names by `scan.name_anchors`, pattern entries by
+        # their "anchors", "{targets}" standing for the targets), lower-cased unless the entry
+        # is case-sensitive.
+        targets = [w for w in target_words if len(w) > 2 and w.lower() != "kappa"]
+        folded = [a for n in (*not_car, *names) if n for a in name_anchors(n)]
         cased: list[str] = []
         for entry in (
             *data["car_stems"], *data["car_spellings"], *data["modified_cell_terms"],
@@ -179,6 +176,10 @@ class Vocabulary:
         if any(c in _SEPARATORS for a in (*folded, *cased) for c in a):
             raise ValueError("a mention anchor holds a separator")
         self.anchors = AnchorScan(folded, cased)
+        gaps = max(gaps_before_anchor(n) for n in (*not_car, *names) if n)
+        # Read backwards from an anchor: the rest of its word, then up to that many gaps and
+        # the words before them.
+        self._back_re = re.compile(rf"[^\s/-]*(?:[\s/-]+[^\s/-]*){{0,{max(gaps, _ENTRY_GAPS)}}}")
         self._mention_re = re.compile(
             f"{_L}(?:(?P<not_car>{not_car_alt})|(?P<product>(?i:{product_alt}))"
             f"|(?P<car>{car_alt})|(?P<modified>{modified_alt})|(?P<class>{class_alt})){_R}"
@@ -218,24 +219,35 @@ class Vocabulary:
     def mentions(self, text: str) -> list[Mention]:
         """CAR, modified-cell, class and not-CAR product mentions in `text`, in order.
 
-        Only text holding an anchor (`could_mention`) is scanned, and long text only in the
-        runs between separators that hold one; `plain_mentions` is the scan of the whole text,
-        which this must equal."""
+        Only text holding an anchor (`could_mention`) is read, and only near each anchor:
+        the regex is tried at the word edges a few words before it, up to the next separator.
+        `plain_mentions` is the scan of the whole text, which this must equal."""
         spans = self.anchors.spans(text)
-        if spans is None or (spans and len(text) <= _LONG):
+        if spans is None:
             return self._scan(text, 0, len(text))
         found: list[Mention] = []
         if not spans:
             return found
         cuts = [m.start() for m in _SEPARATOR.finditer(text)]
-        done = -1  # where the last run scanned ends
-        for start, _ in spans:
-            if start < done:
+        pos, i = 0, 0  # no mention starts before pos; spans[i] is the next anchor to read
+        while i < len(spans):
+            start = spans[i][0]
+            if start < pos:
+                i += 1
                 continue
-            at = bisect_left(cuts, start)  # the run holds no separator, so it ends at cuts[at]
-            begin = cuts[at - 1] + 1 if at else 0
-            done = cuts[at] if at < len(cuts) else len(text)
-            found += self._scan(text, begin, done)
+            at = bisect_left(cuts, start)  # an anchor holds no separator: its run ends at cuts[at]
+            floor = max(pos, cuts[at - 1] + 1 if at else 0)
+            end = cuts[at] if at < len(cuts) else len(text)
+            back = self._back_re.match(text[floor:start][::-1])
+            lo = start - back.end() if back else floor
+            for edge in _EDGE.finditer(text, lo, start + 1):
+                m = self._mention_re.match(text, edge.start(), end)
+                if m:
+                    found.append(self._mention(m))
+                    pos = m.end()  # the same anchor is read again if the mention ends before it
+                    break
+            else:
+                pos, i = start + 1, i + 1
         return found
 
     def could_mention(self, text: str) -> bool:
@@ -247,14 +259,14 @@ class Vocabulary:
         return self._scan(text, 0, len(text))
 
     def _scan(self, text: str, start: int, end: int) -> list[Mention]:
-        found = []
-        for m in self._mention_re.finditer(text, start, end):
-            kind = m.lastgroup or "car"
-            product = None
-            if kind == "product":
-                kind, product = "car", self.product(m.group())
-            found.append(Mention(m.start(), m.end(), kind, product))
-        return found
+        return [self._mention(m) for m in self._mention_re.finditer(text, start, end)]
+
+    def _mention(self, m: re.Match[str]) -> Mention:
+        kind = m.lastgroup or "car"
+        product = None
+        if kind == "product":
+            kind, product = "car", self.product(m.group())
+        return Mention(m.start(), m.end(), kind, product)
 
     def class_context(self, text: str) -> bool:
         """Whether class terms ("gene therapy", "CD19-directed therapy") may stand for CAR-T in
