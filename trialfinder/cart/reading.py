@@ -8,7 +8,7 @@ offsets, so that evidence stays a verbatim part of the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -59,11 +59,15 @@ def clean_markup(text: str) -> str:
     return _UNESCAPE.sub(r"\1", text).translate(_WIDE)
 
 
-def normalise_mentions(text: str, *, classes: bool = True) -> str:
+def normalise_mentions(text: str, *, classes: bool | Callable[[], bool] = True) -> str:
     """Lower-case text with each prior/neutral mention as zcarz / zmodz / zclsz (a target or
-    class that includes CAR-T; only when `classes`) and the trial's own ones as zownz."""
+    class that includes CAR-T; only when `classes`, which may be a function asked only when
+    the text holds a class mention) and the trial's own ones as zownz."""
+    found = vocabulary().mentions(text)
+    if callable(classes):
+        classes = any(m.kind == "class" for m in found) and classes()
     kinds = _TOKENS if classes else {k: v for k, v in _TOKENS.items() if k != "class"}
-    mentions = [m for m in vocabulary().mentions(text) if m.kind in kinds]
+    mentions = [m for m in found if m.kind in kinds]
     out, pos = [], 0
     for m in mentions:
         out += [text[pos : m.start].lower(), _TOKENS[m.kind]]

@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from trialfinder.cart.reading import (
     Sentence,
@@ -313,7 +314,10 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     vocab = vocabulary()
     if not criteria or not vocab.mentions(criteria):
         return UNMENTIONED
-    classes = vocab.class_context(criteria)
+    text = criteria
+    # Whether class terms count in this text: asked the first time a sentence holds one.
+    classes = cache(lambda: vocab.class_context(text))
+
     best: tuple[int, str, Sentence] | None = None
     for sentence in criteria_sentences(criteria):
         clean = clean_markup(criteria[sentence.start : sentence.end])
