@@ -137,6 +137,21 @@ def test_mentions_equal_the_plain_scan_on_respelled_vocabulary(text: str) -> Non
     assert vocab.mentions(text) == vocab.plain_mentions(text)
 
 
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.from_regex(vocabulary()._mention_re) | st.sampled_from(_GLUE) | _GAPS, max_size=5
+    ).map("".join)
+)
+def test_mentions_equal_the_plain_scan_on_text_the_regex_generates(text: str) -> None:
+    """Text made of what the mention regex itself matches: every alternative, with its own
+    runs of white space and hyphens, must hold an anchor no further away than the scan reads
+    back (vocab._ENTRY_GAPS)."""
+    vocab = vocabulary()
+    for variant in (text, text.lower(), text.upper()):
+        assert vocab.mentions(variant) == vocab.plain_mentions(variant)
+
+
 _CONTROL_BITS = ["\x1b[31m", "\x1b]8;;x\x07", "\x9b2J", "\r\n", "\r", "\x00", "\u202e", "\x7f"]
 
 
