@@ -36,6 +36,7 @@ LAYERS: list[list[str]] = [
         "ctgov.saved",
         "ctgov.sources",
         "cart.vocab_file",
+        "cart.scan",
         "cart.vocab",
         "cart.reading",
         "cart.stance",
@@ -90,6 +91,7 @@ OWNERS = {
     "jinja2": ("render.report",),
     "platformdirs": ("watch.home", "ctgov.cache"),
     "hishel": ("ctgov.cache",),
+    "ahocorasick": ("cart.scan",),
 }
 MAX_LINES = 420
 IMPORTERS = ("import_module", "__import__")

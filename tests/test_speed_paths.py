@@ -20,6 +20,7 @@ from cart_labels import RECORDS_DIR, load_records
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialfinder.cart import scan as scan_module
 from trialfinder.cart import vocab as vocab_module
 from trialfinder.cart.reading import clean_markup, criteria_sentences
 from trialfinder.cart.vocab import vocabulary
@@ -75,7 +76,7 @@ def test_strip_controls_equals_the_plain_path_on_every_real_string() -> None:
 
 
 _VOCAB_WORDS = sorted(
-    {w for w in vocabulary()._gate_words}
+    {*vocabulary().anchors.folded.words, *vocabulary().anchors.cased}
     | {"CAR", "CAR-T", "car-t", "Car-T", "UCART19", "CART19", "CAR.BCMA", "huCART19", "CAR-NK"}
     | {"chimeric antigen receptor", "CD19-directed", "anti-BCMA", "gene therapy", "leucel"}
     | {"cell therapy", "cellular immunotherapy", "cell-based therapy", "T-cell redirecting"}
@@ -98,6 +99,59 @@ def test_mentions_equal_the_plain_scan_on_generated_text(text: str) -> None:
         assert vocab.mentions(variant) == vocab.plain_mentions(variant)
 
 
+def _vocabulary_phrases() -> list[str]:
+    """Every name, target and alias the vocabulary holds, and the words pattern entries put
+    before or after them (the scan reads back a few words from each anchor)."""
+    data = vocabulary().data
+    names = [n for p in vocabulary().products for n in p.names]
+    names += [n for p in data["not_car_products"] for n in (p["generic"], p["brand"], *p["short"])]
+    names += [n for t in data["targets"] for n in (t["name"], *t.get("aliases", ()))]
+    words = "anti agents therapies drugs treatments directed targeted against targeting at immune"
+    words += " cellular cell based immunotherapy therapy products genetically modified engineered"
+    words += " gene transduced T NK CAR CARs chimeric antigen receptor redirecting adoptive stem"
+    return sorted({n for n in names if n} | set(words.split()))
+
+
+_PHRASES = _vocabulary_phrases()
+# Runs of what the patterns' [- ]?, [- ]+, \s+ and [- /]* match, and word edges.
+_GAPS = st.text(alphabet=" -/\n\t\u00a0", min_size=0, max_size=4)
+
+
+@st.composite
+def _spelled(draw: st.DrawFn) -> str:
+    """Vocabulary phrases, each split at its hyphens and spaces and re-joined with generated
+    runs of white space, hyphens and slashes, between generated gaps and bits of text."""
+    out = []
+    for phrase in draw(st.lists(st.sampled_from(_PHRASES), min_size=1, max_size=6)):
+        pieces = re.split(r"[\s-]+", phrase)
+        out.append("".join(p + draw(_GAPS) for p in pieces))
+        out.append(draw(st.sampled_from(_GLUE) | _GAPS | st.text(max_size=3)))
+    text = "".join(out)
+    return draw(st.sampled_from((text, text.upper(), text.lower(), text.title())))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_spelled())
+def test_mentions_equal_the_plain_scan_on_respelled_vocabulary(text: str) -> None:
+    vocab = vocabulary()
+    assert vocab.mentions(text) == vocab.plain_mentions(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.from_regex(vocabulary()._mention_re) | st.sampled_from(_GLUE) | _GAPS, max_size=5
+    ).map("".join)
+)
+def test_mentions_equal_the_plain_scan_on_text_the_regex_generates(text: str) -> None:
+    """Text made of what the mention regex itself matches: every alternative, with its own
+    runs of white space and hyphens, must hold an anchor no further away than the scan reads
+    back (vocab._ENTRY_GAPS)."""
+    vocab = vocabulary()
+    for variant in (text, text.lower(), text.upper()):
+        assert vocab.mentions(variant) == vocab.plain_mentions(variant)
+
+
 _CONTROL_BITS = ["\x1b[31m", "\x1b]8;;x\x07", "\x9b2J", "\r\n", "\r", "\x00", "\u202e", "\x7f"]
 
 
@@ -108,9 +162,10 @@ def test_strip_controls_equals_the_plain_path_on_generated_text(text: str) -> No
     assert clean_line(text) == " ".join(plain_strip_controls(text).split())
 
 
-def test_every_vocabulary_pattern_holds_a_prefilter_word() -> None:
-    """A new pattern entry must hold a prefilter word (or a target, product or not-CAR name):
-    otherwise text could be skipped that the full regex would match; extend vocab._GATE_*."""
+def test_every_pattern_entry_names_anchors_its_pattern_holds() -> None:
+    """Each pattern entry lists the literals one of which every match holds (its "anchors");
+    an anchor must be in the pattern as written ("{targets}" for the targets; a hyphen or space
+    for "[- ]"). The generated and real texts here check that the anchors suffice."""
     data = json.loads(
         (resources.files("trialfinder") / "data/cart_vocabulary.json").read_text("utf-8")
     )
@@ -122,18 +177,21 @@ def test_every_vocabulary_pattern_holds_a_prefilter_word() -> None:
         *data["not_car_stems"],
         data["target_prefixed_car"],
     ]
-    words = [*vocab_module._GATE_WORDS, "{targets}", "gene", "cell"]  # the last two: _GATE_RE
     for entry in entries:
-        source = re.sub(r"[\[\]()?:|\\]", "", entry["pattern"])  # "[Cc]ar-[Tt]" -> "Ccar-Tt"
+        assert entry["anchors"], entry["pattern"]
+        source = re.sub(r"\[- \]\+?|\\s\+?", " ", entry["pattern"])  # "gene[- ]+x" -> "gene x"
+        source = re.sub(r"[\[\]()?:|\\]", "", source)  # "[Cc]ar-[Tt]" -> "Ccar-Tt"
         if entry.get("ignore_case", True):
-            assert any(w.lower() in source.lower() for w in words), entry["pattern"]
-        else:
-            assert any(w in source for w in vocab_module._GATE_CASED), entry["pattern"]
+            for anchor in entry["anchors"]:
+                flat = anchor.lower().replace("-", " ")
+                assert flat in source.lower().replace("-", " ") or anchor == "{targets}", anchor
+        else:  # "[Cc]ar-[Tt]" -> "Ccar-Tt" holds "car-T" only as "ar-T"
+            assert any(a[1:] in source for a in entry["anchors"]), entry["pattern"]
 
 
 def test_the_case_twins_are_every_code_point_ignorecase_adds() -> None:
     """Characters IGNORECASE matches with a prefilter letter whose lower case differs."""
-    letters = {c for w in (*vocabulary()._gate_words, "gene", "cellular", "therap") for c in w}
+    letters = {c for w in vocabulary().anchors.folded.words for c in w if c.isalpha()}
     every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
     pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(letters)) + "]", re.I)
     twins = {
@@ -142,7 +200,7 @@ def test_the_case_twins_are_every_code_point_ignorecase_adds() -> None:
         for k in letters
         if t.lower() != k.lower() and re.fullmatch(re.escape(k), t, re.I)
     }
-    assert twins <= set(vocab_module._CASE_TWINS.pattern[1:-1])
+    assert twins <= set(scan_module._CASE_TWINS)
 
 
 def test_no_part_of_the_mention_regex_can_match_a_separator() -> None:

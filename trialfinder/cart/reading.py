@@ -8,7 +8,7 @@ offsets, so that evidence stays a verbatim part of the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -54,14 +54,20 @@ _OWN_AFTER = re.compile(
 
 def clean_markup(text: str) -> str:
     """Undo markdown escapes and full-width punctuation (for matching, never for evidence)."""
+    if "\\" not in text and text.isascii():  # the common case: nothing to undo
+        return text
     return _UNESCAPE.sub(r"\1", text).translate(_WIDE)
 
 
-def normalise_mentions(text: str, *, classes: bool = True) -> str:
+def normalise_mentions(text: str, *, classes: bool | Callable[[], bool] = True) -> str:
     """Lower-case text with each prior/neutral mention as zcarz / zmodz / zclsz (a target or
-    class that includes CAR-T; only when `classes`) and the trial's own ones as zownz."""
+    class that includes CAR-T; only when `classes`, which may be a function asked only when
+    the text holds a class mention) and the trial's own ones as zownz."""
+    found = vocabulary().mentions(text)
+    if callable(classes):
+        classes = any(m.kind == "class" for m in found) and classes()
     kinds = _TOKENS if classes else {k: v for k, v in _TOKENS.items() if k != "class"}
-    mentions = [m for m in vocabulary().mentions(text) if m.kind in kinds]
+    mentions = [m for m in found if m.kind in kinds]
     out, pos = [], 0
     for m in mentions:
         out += [text[pos : m.start].lower(), _TOKENS[m.kind]]
@@ -148,7 +154,7 @@ def _header_kind(line: str) -> str | None:
 def criteria_sentences(text: str) -> Iterator[Sentence]:
     """Sentences of eligibility text with their section, lead-in and OR-alternative flag."""
     lines: list[tuple[int, int, str | None]] = []  # (start, end, header kind or None)
-    pos = 0
+    pos, ascii = 0, text.isascii()
     for raw in text.splitlines(keepends=True):
         start, end, pos = pos, pos + len(raw.rstrip("\r\n")), pos + len(raw)
         kind = _header_kind(text[start:end])
@@ -159,7 +165,10 @@ def criteria_sentences(text: str) -> Iterator[Sentence]:
             lines[-1] = (lines[-1][0], end, None)  # a wrapped line: the same item goes on
             continue
         cut = start
-        for m in _INLINE_HEADER.finditer(text, start, end):
+        # Every inline header holds "criteri" (its letters have no IGNORECASE twin but İ and
+        # ı, which lower() lengthens or keeps): no finditer on the other lines.
+        inline = not ascii or "criteri" in text[start:end].lower()
+        for m in _INLINE_HEADER.finditer(text, start, end) if inline else ():
             lines.append((cut, m.start(), None))
             lines.append((m.start(), m.end(), m.group("kind").lower()))
             cut = m.end()
@@ -182,12 +191,25 @@ def criteria_sentences(text: str) -> Iterator[Sentence]:
             if i < indent or (i == indent and bullet and not b and t.endswith(":"))
         ]
         lead = " ".join(leads[:2])
-        previous_or = (
-            bool(stack) and stack[-1][0] == indent and bool(_TRAILING_OR.search(stack[-1][2]))
-        )
-        alternative = bool(_ALT_LEAD.search(lead) or _TRAILING_OR.search(body) or previous_or)
+        previous_or = bool(stack) and stack[-1][0] == indent and _trailing_or(stack[-1][2])
+        alternative = bool(_alt_lead(lead) or _trailing_or(body) or previous_or)
         stack.append((indent, bullet, clean_markup(body).strip().lower()))
         yield from _split(text, start + indent, end, section, lead, alternative)
+
+
+def _trailing_or(line: str) -> bool:
+    """Whether a line ends with 'or' / 'and/or' (`_TRAILING_OR`); most lines do not end in
+    'or' once white space and one ; , or . are taken off, and need no search."""
+    tail = line.rstrip()
+    if tail.endswith((";", ",", ".")):
+        tail = tail[:-1].rstrip()
+    return tail[-2:].lower() == "or" and bool(_TRAILING_OR.search(line))
+
+
+def _alt_lead(lead: str) -> bool:
+    """Whether a lead-in offers alternatives (`_ALT_LEAD`: each of its phrases holds ' of ' or
+    'either')."""
+    return (" of " in lead or "either" in lead) and bool(_ALT_LEAD.search(lead))
 
 
 _SENTENCE_END = re.compile(r"[.;!?。:]\s*$")

@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from trialfinder.cart.reading import (
@@ -138,6 +139,9 @@ _NUM = (
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen|thirty|sixty|ninety)"
 )
 _UNIT = r"(?:days?|weeks?|wks?|months?|mos?|years?|half[- ]lives|d\b)"
+
+
+_MENTION = re.compile(_M)
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -315,14 +319,19 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     vocab = vocabulary()
     if not criteria or not vocab.mentions(criteria):
         return UNMENTIONED
-    classes = vocab.class_context(criteria)
+    text = criteria
+    # Whether class terms count in this text: asked the first time a sentence holds one.
+    classes = cache(lambda: vocab.class_context(text))
+
     best: tuple[int, str, Sentence] | None = None
     for sentence in criteria_sentences(criteria):
         clean = clean_markup(criteria[sentence.start : sentence.end])
-        if _SKIP_TOPIC.search(clean.lower()):
+        low = clean.lower()
+        # No anchor, no mention: the sentence would normalise to itself, lower-cased.
+        if (not vocab.could_mention(clean) and not _MENTION.search(low)) or _SKIP_TOPIC.search(low):
             continue
         norm = normalise_mentions(clean, classes=classes)
-        if not re.search(_M, norm):
+        if not _MENTION.search(norm):
             continue
         found = _verdict(norm, sentence.section, sentence.lead, sentence.alternative)
         if found and "zcarz" not in norm and "zmodz" not in norm:

@@ -9,11 +9,13 @@ were given, so evidence can stay verbatim.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from trialfinder.cart.scan import AnchorScan, gaps_before_anchor, name_anchors
 from trialfinder.cart.vocab_file import vocabulary_data
 from trialfinder.errors import InvalidOption, TrialfinderError
 
@@ -31,37 +33,16 @@ __all__ = [
 _L = r"(?<![A-Za-z0-9])"  # left word edge that also treats digits as word characters
 _R = r"(?![A-Za-z0-9])"
 
-# The mention prefilter (`Vocabulary.mentions`): every alternative of the mention regex holds
-# one of these, case-folded (a vocabulary entry without one is refused in tests/
-# test_speed_paths.py). Words are looked for in the lower-cased text without hyphens and white
-# space (as are the product, not-CAR and target names); `_GATE_RE` in the lower-cased text.
-_GATE_WORDS = (
-    "chimeric", "leucel", "cabtagene", "tresgene", "genetically", "modified", "engineered",
-    "adoptive", "redirect",
-)  # fmt: skip
-_GATE_CASED = ("CAR", "ar-T", "ar-t")  # the case-sensitive CAR spellings, on the text as it is
-_GATE_RE = re.compile(r"gene[- ]|cell(?:ular|[- ]based)?[- ]+(?:immuno)?therap")
-# The characters IGNORECASE matches with a letter of a prefilter word although their lower case
-# differs (İ ı ſ, the Kelvin sign, ϰ; a test checks every code point): text holding one is
-# always scanned.
-_CASE_TWINS = re.compile("[\u0130\u0131\u017f\u212a\u03f0]")
 # No part of the mention regex (lookarounds included) can match one of these characters, and it
 # has no ^, $ or \b, so a mention never spans one and a search ending before one behaves as
-# it would in the whole text (a test walks the parsed regex): long text is scanned only in the
-# runs between them that pass the prefilter.
+# it would in the whole text (a test walks the parsed regex): a mention is looked for only in
+# the run between them that holds its anchor.
 _SEPARATORS = ",;:()[]{}<>=+*&^%$#@!~`\"'\\|?"
-_SEGMENT = re.compile("[^" + re.escape(_SEPARATORS) + "]+")
-_LONG = 400  # shorter text is scanned whole
-
-
-# What `[- ]?` and `[\s-]+` in a loose-hyphen name may match (\s is str.isspace in re).
-_SQUEEZE = dict.fromkeys([ord("-"), *(c for c in range(0x3001) if chr(c).isspace())])
-
-
-def _squeezed(text: str) -> str:
-    """Lower-case text without hyphens and white space: a name matched with loose hyphens is
-    then a plain substring of it."""
-    return text.lower().translate(_SQUEEZE)
+_SEPARATOR = re.compile("[" + re.escape(_SEPARATORS) + "]")
+_EDGE = re.compile(_L)  # where a mention may start
+# A mention starts at most this many runs of white space, hyphens or slashes before its first
+# anchor ("agents directed against CD19": three), or before a name's anchor chunk (counted).
+_ENTRY_GAPS = 4
 
 
 @dataclass(frozen=True)
@@ -175,13 +156,29 @@ class Vocabulary:
             "(?i:" + c["pattern"].replace("{targets}", target_alt) + ")"
             for c in data["prior_class_terms"]
         )
-        gate = {_squeezed(n) for n in (*not_car, *names) if n}
-        gate.update(_squeezed(w) for w in target_words if len(w) > 2 and w.lower() != "kappa")
-        gate.update(_GATE_WORDS)
-        # A word containing another is implied by it.
-        self._gate_words = tuple(
-            sorted((w for w in gate if not any(o != w and o in w for o in gate)), key=len)
-        )
+        # The literal prefilter: every alternative of the mention regex holds one of these
+        # anchors (targets whole, loose-hyphen names by `scan.name_anchors`, pattern entries by
+        # their "anchors", "{targets}" standing for the targets), lower-cased unless the entry
+        # is case-sensitive.
+        targets = [w for w in target_words if len(w) > 2 and w.lower() != "kappa"]
+        folded = [a for n in (*not_car, *names) if n for a in name_anchors(n)]
+        cased: list[str] = []
+        for entry in (
+            *data["car_stems"], *data["car_spellings"], *data["modified_cell_terms"],
+            *data["prior_class_terms"], *data["not_car_stems"], data["target_prefixed_car"],
+        ):  # fmt: skip
+            for anchor in entry["anchors"]:
+                if anchor == "{targets}":
+                    folded += targets
+                else:
+                    (folded if entry.get("ignore_case", True) else cased).append(anchor)
+        if any(c in _SEPARATORS for a in (*folded, *cased) for c in a):
+            raise ValueError("a mention anchor holds a separator")
+        self.anchors = AnchorScan(folded, cased)
+        gaps = max(gaps_before_anchor(n) for n in (*not_car, *names) if n)
+        # Read backwards from an anchor: the rest of its word, then up to that many gaps and
+        # the words before them.
+        self._back_re = re.compile(rf"[^\s/-]*(?:[\s/-]+[^\s/-]*){{0,{max(gaps, _ENTRY_GAPS)}}}")
         self._mention_re = re.compile(
             f"{_L}(?:(?P<not_car>{not_car_alt})|(?P<product>(?i:{product_alt}))"
             f"|(?P<car>{car_alt})|(?P<modified>{modified_alt})|(?P<class>{class_alt})){_R}"
@@ -221,44 +218,54 @@ class Vocabulary:
     def mentions(self, text: str) -> list[Mention]:
         """CAR, modified-cell, class and not-CAR product mentions in `text`, in order.
 
-        Text that holds none of the words every mention needs is not scanned (`could_mention`),
-        nor are such runs of long text between separators; `plain_mentions` is the scan of the
-        whole text, which this must equal."""
-        if not self.could_mention(text):
-            return []
-        if len(text) <= _LONG:
+        Only text holding an anchor (`could_mention`) is read, and only near each anchor:
+        the regex is tried at the word edges a few words before it, up to the next separator.
+        `plain_mentions` is the scan of the whole text, which this must equal."""
+        spans = self.anchors.spans(text)
+        if spans is None:
             return self._scan(text, 0, len(text))
-        found = []
-        for run in _SEGMENT.finditer(text):
-            if self.could_mention(run.group()):
-                found += self._scan(text, run.start(), run.end())
+        found: list[Mention] = []
+        if not spans:
+            return found
+        cuts = [m.start() for m in _SEPARATOR.finditer(text)]
+        pos, i = 0, 0  # no mention starts before pos; spans[i] is the next anchor to read
+        while i < len(spans):
+            start = spans[i][0]
+            if start < pos:
+                i += 1
+                continue
+            at = bisect_left(cuts, start)  # an anchor holds no separator: its run ends at cuts[at]
+            floor = max(pos, cuts[at - 1] + 1 if at else 0)
+            end = cuts[at] if at < len(cuts) else len(text)
+            back = self._back_re.match(text[floor:start][::-1])
+            lo = start - back.end() if back else floor
+            for edge in _EDGE.finditer(text, lo, start + 1):
+                m = self._mention_re.match(text, edge.start(), end)
+                if m:
+                    found.append(self._mention(m))
+                    pos = m.end()  # the same anchor is read again if the mention ends before it
+                    break
+            else:
+                pos, i = start + 1, i + 1
         return found
 
     def could_mention(self, text: str) -> bool:
-        """False only when `text` cannot hold a mention: none of the prefilter words is in it."""
-        if any(w in text for w in _GATE_CASED):
-            return True
-        if not text.isascii() and _CASE_TWINS.search(text):
-            return True
-        low = text.lower()
-        if _GATE_RE.search(low):
-            return True
-        squeezed = low.translate(_SQUEEZE)
-        return any(w in squeezed for w in self._gate_words)
+        """False only when `text` cannot hold a mention: none of the anchors is in it."""
+        return self.anchors.found_in(text)
 
     def plain_mentions(self, text: str) -> list[Mention]:
         """The mentions found by the full regex alone (what `mentions` must equal)."""
         return self._scan(text, 0, len(text))
 
     def _scan(self, text: str, start: int, end: int) -> list[Mention]:
-        found = []
-        for m in self._mention_re.finditer(text, start, end):
-            kind = m.lastgroup or "car"
-            product = None
-            if kind == "product":
-                kind, product = "car", self.product(m.group())
-            found.append(Mention(m.start(), m.end(), kind, product))
-        return found
+        return [self._mention(m) for m in self._mention_re.finditer(text, start, end)]
+
+    def _mention(self, m: re.Match[str]) -> Mention:
+        kind = m.lastgroup or "car"
+        product = None
+        if kind == "product":
+            kind, product = "car", self.product(m.group())
+        return Mention(m.start(), m.end(), kind, product)
 
     def class_context(self, text: str) -> bool:
         """Whether class terms ("gene therapy", "CD19-directed therapy") may stand for CAR-T in

@@ -1,0 +1,113 @@
+"""Where a vocabulary mention could be: its literal anchors, found in one pass (Aho–Corasick).
+
+`trialfinder.cart.vocab` derives the anchors from the vocabulary (every mention holds one) and
+runs its precise patterns only around the places this finds. pyahocorasick is imported here
+and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import ahocorasick
+
+__all__ = ["AnchorScan", "gaps_before_anchor", "name_anchors"]
+
+# The characters IGNORECASE matches with an anchor letter although their lower case differs
+# (İ ı ſ, the Kelvin sign, ϰ; tests/test_speed_paths.py checks every code point): text holding
+# one is scanned whole.
+_CASE_TWINS = "\u0130\u0131\u017f\u212a\u03f0"
+
+
+def _whole(text: str, low: str) -> bool:
+    """Whether text must be scanned whole: its lower case has another length, or it holds a
+    case twin."""
+    return not text.isascii() and (len(low) != len(text) or any(c in text for c in _CASE_TWINS))
+
+
+_GAP_CHARS = re.compile(r"[\s/-]")
+
+
+def _anchor_chunk(name: str) -> int:
+    """Which space-separated chunk of a loose-hyphen name is its anchor: the longest."""
+    chunks = name.split(" ")
+    return max(range(len(chunks)), key=lambda k: len(chunks[k].replace("-", "")))
+
+
+def name_anchors(name: str) -> list[str]:
+    """Every way a loose-hyphen name's anchor chunk can be written (a hyphen in it matches
+    '-', ' ' or nothing; a space in the name matches any run of them, so the chunk is whole in
+    every match)."""
+    spellings = [""]
+    for i, piece in enumerate(name.split(" ")[_anchor_chunk(name)].split("-")):
+        joins = ("",) if i == 0 else ("-", " ", "")
+        spellings = [s + j + piece for s in spellings for j in joins]
+    return spellings
+
+
+def gaps_before_anchor(name: str) -> int:
+    """At most how many runs of white space, hyphens or slashes a spelling of a loose-hyphen
+    name has before its anchor chunk."""
+    k = _anchor_chunk(name)
+    return len(_GAP_CHARS.findall(" ".join(name.split(" ")[:k]))) + (k > 0)
+
+
+class _Automaton:
+    """One Aho–Corasick automaton over a set of words."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.words = tuple(sorted(set(words)))
+        self._automaton = ahocorasick.Automaton()
+        for word in self.words:
+            self._automaton.add_word(word, len(word))
+        if self.words:
+            self._automaton.make_automaton()
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every occurrence of every word in text (overlaps included)."""
+        if not self.words:
+            return []
+        return [(end + 1 - size, end + 1) for end, size in self._automaton.iter(text)]
+
+    def found_in(self, text: str) -> bool:
+        """Whether any word occurs in text."""
+        return bool(self.words) and next(self._automaton.iter(text), None) is not None
+
+
+def _find_all(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(start, end) of every occurrence of a few words, by `str.find` (faster than a second
+    automaton pass for a handful of words)."""
+    spans = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            spans.append((at, at + len(word)))
+            at = text.find(word, at + 1)
+    return spans
+
+
+class AnchorScan:
+    """Anchors looked for in lower-cased text (`folded`) and in the text as it is (`cased`,
+    a handful of case-sensitive spellings)."""
+
+    def __init__(self, folded: Iterable[str], cased: Iterable[str]) -> None:
+        self.folded = _Automaton(w.lower() for w in folded)
+        self.cased = tuple(sorted(set(cased)))
+        if "" in (*self.folded.words, *self.cased):
+            raise ValueError("an empty anchor")
+
+    def spans(self, text: str) -> list[tuple[int, int]] | None:
+        """Every anchor's (start, end) in text, sorted; None when text must be scanned whole
+        (its lower case has another length, or it holds a case twin)."""
+        low = text.lower()
+        if _whole(text, low):
+            return None
+        return sorted(self.folded.spans(low) + _find_all(text, self.cased))
+
+    def found_in(self, text: str) -> bool:
+        """Whether text could hold a mention: an anchor is in it (or a case twin)."""
+        low = text.lower()
+        if _whole(text, low):
+            return True
+        return any(w in text for w in self.cased) or self.folded.found_in(low)
