@@ -8,7 +8,7 @@ prints one table: wall and CPU seconds, requests, bytes per study, studies a sec
 memory, and each target with PASS or FAIL, the floors they are judged against measured in the
 same run. Scenarios (--only): slow, pace, source, memory, stages, bytes, help.
 
-`--quick` is for iterating: 1,520 studies, 0.2 s and 0.1 s latency; under a minute. The thin
+`--quick` is for iterating: 1,020 studies, 0.2 s and 0.1 s latency; about a minute. The thin
 peer's row needs `pip install -e '.[bench]'` (PyPI's ctgov), and is skipped without it.
 """
 
@@ -80,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen scenarios and print the table; 0 when every target passed, else 1."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--studies", type=int, help="studies served (default 20,020)")
-    parser.add_argument("--quick", action="store_true", help="1,520 studies, short latency")
+    parser.add_argument("--quick", action="store_true", help="1,020 studies, short latency")
     parser.add_argument("--only", nargs="+", choices=sorted(SCENARIOS), metavar="NAME")
     args = parser.parse_args(argv)
-    count = args.studies or (1_520 if args.quick else 20_020)
+    count = args.studies or (1_020 if args.quick else 20_020)
     chosen = [name for name in SCENARIOS if not args.only or name in args.only]
     if count < 4:
         parser.error("--studies must be at least 4")
