@@ -4,11 +4,11 @@ Run from the repository root:
 
     .venv/bin/python benchmarks/search_cpu.py [--studies N (default 20020)] [--profile]
 
-It builds about 20,000 studies in memory from the shared real records
-(../shared/ctgov/records, 385 distinct studies), each copy with its own NCT id and a slightly
-varied title, official title, intervention description and criteria text (so that no cache of
-repeated texts could flatter it), and times, in CPU seconds of this process (one core,
-`time.process_time`; wall seconds beside them):
+It builds about 20,000 distinct studies in memory from the shared real records
+(../shared/ctgov/records, 385 distinct studies) with `benchmarks.corpus` (each copy with its
+own NCT id and every text it reads marked, line by line, so that no cache of repeated texts
+could flatter it), and times, in CPU seconds of this process (one core, `time.process_time`;
+wall seconds beside them):
 
 - records: `trialfinder.records.parse_study` on every raw study;
 - profile: `trialfinder.cart.profile.profile_study` on every Study (it calls
@@ -22,7 +22,9 @@ repeated texts could flatter it), and times, in CPU seconds of this process (one
 `--profile` adds the top of a cProfile of the profile stage.
 
 Figures, CPU seconds, 20,020 studies, 227,448 mention texts (62.6 MB), 6,704,360 raw strings,
-on the development machine (2 cores shared with other engineers' tests, so about ±15%):
+on the development machine (2 cores shared with other engineers' tests, so about ±15%), taken
+with the earlier corpus (a suffix varied on titles, intervention descriptions and criteria),
+before the studies moved to benchmarks.corpus:
 
     2026-12-02, one run each        first     before    after
     records                         10.07      6.22      6.71
@@ -54,87 +56,18 @@ import cProfile
 import pstats
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from cart_labels import RECORDS_DIR, load_records  # noqa: E402
-
+from benchmarks import corpus  # noqa: E402
 from trialfinder.cart.profile import profile_study  # noqa: E402
 from trialfinder.cart.stance import classify_prior_car_t  # noqa: E402
 from trialfinder.cart.vocab import vocabulary  # noqa: E402
 from trialfinder.records import Study, all_strings, parse_study  # noqa: E402
 from trialfinder.text import clean_line, strip_controls  # noqa: E402
-
-_VARIANTS = (
-    "",
-    " (Cohort {k})",
-    " - Extension {k}",
-    ": Site Group {k}",
-    " in Adults, Part {k}",
-)
-_CRITERIA_TAILS = (
-    "",
-    "\n\n* Participants must be willing to attend follow-up visit {k}.",
-    "\n\n* Life expectancy of at least {k} weeks.",
-    "\n\n* No major surgery within {k} days before enrolment.",
-)
-
-
-def _varied(raw: Mapping[str, Any], k: int) -> dict[str, Any]:
-    """A copy of one raw study with its own NCT id and slightly different texts.
-
-    Only the modules changed are copied; the rest is shared (nothing here mutates a record).
-    """
-    protocol = dict(raw.get("protocolSection", {}))
-    ident = dict(protocol.get("identificationModule", {}))
-    ident["nctId"] = f"NCT{90000000 + k:08d}"
-    suffix = _VARIANTS[k % len(_VARIANTS)].format(k=k)
-    for key in ("briefTitle", "officialTitle"):
-        if isinstance(ident.get(key), str):
-            ident[key] = ident[key] + suffix
-    protocol["identificationModule"] = ident
-    elig = dict(protocol.get("eligibilityModule", {}))
-    if isinstance(elig.get("eligibilityCriteria"), str):
-        tail = _CRITERIA_TAILS[k % len(_CRITERIA_TAILS)].format(k=k)
-        elig["eligibilityCriteria"] = elig["eligibilityCriteria"] + tail
-        protocol["eligibilityModule"] = elig
-    arms = dict(protocol.get("armsInterventionsModule", {}))
-    interventions = arms.get("interventions")
-    if isinstance(interventions, list):
-        copies = []
-        for item in interventions:
-            item = dict(item) if isinstance(item, dict) else item
-            if isinstance(item, dict) and isinstance(item.get("description"), str):
-                item["description"] = item["description"] + f" Dose level {k % 7 + 1}."
-            copies.append(item)
-        arms["interventions"] = copies
-        protocol["armsInterventionsModule"] = arms
-    return {**raw, "protocolSection": protocol}
-
-
-def build_studies(count: int) -> list[dict[str, Any]]:
-    """`count` raw studies built from the shared records, each distinct."""
-    records = list(load_records(RECORDS_DIR).values())
-    if not records:
-        raise SystemExit(f"no records in {RECORDS_DIR}")
-    return [_varied(records[k % len(records)], k) for k in range(count)]
-
-
-def mention_texts(study: Study) -> Iterator[str]:
-    """Every text `profile_study` reads for mentions."""
-    for i in study.interventions:
-        yield " ; ".join(n for n in (i.name, *i.other_names) if n)
-        if i.description:
-            yield i.description
-    yield from study.arm_intervention_names
-    yield from (t for t in (study.brief_title, study.official_title, study.acronym) if t)
-    yield from study.keywords
-    if study.eligibility_criteria:
-        yield study.eligibility_criteria
 
 
 def timed(label: str, work: Callable[[], object], note: str = "", count: int = 0) -> float:
@@ -154,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the profile stage")
     args = parser.parse_args(argv)
 
-    raws = build_studies(args.studies)
+    raws = list(corpus.studies(args.studies))
     vocab = vocabulary()
     vocab.mentions("warm up")
     print(f"{len(raws)} studies")
@@ -170,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     note = f"  ({len(criteria):,} distinct criteria texts, {chars:.1f} M characters)"
     timed("classifier", lambda: [classify_prior_car_t(c) for c in criteria], note, len(criteria))
 
-    texts = [t for s in studies for t in mention_texts(s)]
+    texts = [t for s in studies for t in corpus.mention_texts(s)]
     megabytes = sum(len(t.encode()) for t in texts) / 1e6
     seconds = timed("mentions", lambda: [vocab.mentions(t) for t in texts])
     print(f"  {'':<16}({len(texts)} texts, {megabytes:.1f} MB, {megabytes / seconds:.1f} MB/s)")

@@ -25,7 +25,6 @@ change yet: every format still asks for the same fields.
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import time
@@ -33,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from clirun import run  # noqa: E402
 from ctgov_server import FakeCtGov, make_studies  # noqa: E402
 
+from benchmarks.child import peak_rss  # noqa: E402
 from trialfinder.ctgov import client as client_module  # noqa: E402
 
 _CITIES = (
@@ -126,19 +126,6 @@ def _counting_close(self: client_module.CtGovClient) -> None:
     _close(self)
 
 
-def _peak_rss() -> int:
-    """This process's peak resident set size in bytes. Linux's VmHWM starts afresh at exec;
-    ru_maxrss does not (it would report the serving parent's size), so it is the fallback."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def client(base_url: str, fmt: str) -> None:
     """The measured run (a child process, so its peak memory is its own)."""
     client_module.CtGovClient.close = _counting_close  # type: ignore[method-assign]
@@ -148,7 +135,7 @@ def client(base_url: str, fmt: str) -> None:
     start = time.perf_counter()
     result = run(argv, {"TRIALFINDER_REQUESTS_PER_MINUTE": "1e6"})
     wall = time.perf_counter() - start
-    peak = _peak_rss()
+    peak = peak_rss()
     assert result.code == 0, result.err
     print(
         f"{fmt:<6} wall {wall:6.1f} s  received {_received[0] / 1e6:6.1f} MB  "

@@ -1,0 +1,128 @@
+"""The measured side of a benchmark: one run in a child process, and what it cost.
+
+`run_child` starts `python -m benchmarks.child STATS ARGS...` (the real CLI, `trialfinder
+ARGS...`, its stdout into a file) or `python -m benchmarks.peer STATS ...` and returns a
+`ChildRun`: the wall time seen by the parent, the child's CPU time (`getrusage` of children),
+its peak resident set size (VmHWM, which starts afresh at exec, so it is the child's own, not
+the serving parent's) and the API client's own counts of requests and response bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class ChildRun:
+    """What one child run cost, and what it wrote."""
+
+    code: int
+    wall: float  # seconds, as the parent saw it (interpreter start and imports included)
+    cpu: float  # the child's user + system seconds
+    peak_rss: int  # bytes
+    requests: int  # the API client's count (0 for files)
+    bytes_received: int  # response bodies, the API client's count
+    output: Path  # the child's stdout
+    err: str
+    extra: dict[str, Any]
+
+
+def peak_rss() -> int:
+    """This process's peak resident set size in bytes. Linux's VmHWM starts afresh at exec;
+    ru_maxrss does not (it would report the serving parent's size), so it is the fallback."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def write_stats(path: str, stats: Mapping[str, Any]) -> None:
+    """The child's last act: its figures, as JSON, where the parent reads them."""
+    Path(path).write_text(json.dumps({"peak_rss": peak_rss(), **stats}), encoding="utf-8")
+
+
+def run_child(
+    module: str,
+    args: Sequence[str],
+    env: Mapping[str, str] | None = None,
+    *,
+    workdir: Path,
+) -> ChildRun:
+    """Run `python -m benchmarks.<module> STATS args...` and measure it."""
+    stats = Path(tempfile.mktemp(suffix=".json", dir=workdir))
+    output = Path(tempfile.mktemp(suffix=".out", dir=workdir))
+    child_env = {**os.environ, "COLUMNS": "120", **(env or {})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with open(output, "wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", f"benchmarks.{module}", str(stats), *args],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            env=child_env,
+            cwd=ROOT,
+            check=False,
+        )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    figures: dict[str, Any] = {}
+    if stats.exists():
+        figures = json.loads(stats.read_text(encoding="utf-8"))
+        stats.unlink()
+    return ChildRun(
+        code=done.returncode,
+        wall=wall,
+        cpu=cpu,
+        peak_rss=int(figures.pop("peak_rss", 0)),
+        requests=int(figures.pop("requests", 0)),
+        bytes_received=int(figures.pop("bytes_received", 0)),
+        output=output,
+        err=done.stderr.decode("utf-8", "replace"),
+        extra=figures,
+    )
+
+
+def main(argv: list[str]) -> None:
+    """`python -m benchmarks.child STATS ARGS...`: `trialfinder ARGS...`, counted."""
+    from trialfinder.cli.app import main as cli_main
+    from trialfinder.ctgov import client as client_module
+
+    counts = {"requests": 0, "bytes_received": 0}
+    close = client_module.CtGovClient.close
+
+    def counting_close(self: client_module.CtGovClient) -> None:
+        counts["requests"] += self.requests_made
+        counts["bytes_received"] += self.bytes_received
+        self.requests_made = self.bytes_received = 0  # a second close counts nothing twice
+        close(self)
+
+    client_module.CtGovClient.close = counting_close  # type: ignore[method-assign]
+    code = 0
+    try:
+        cli_main(argv[1:])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    write_stats(argv[0], counts)
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,301 @@
+"""The benchmark's scenarios (issue 11): each measures, compares with its target, adds rows.
+
+Every end-to-end figure comes from the real CLI in a child process (benchmarks.child) against
+the loopback fake API (tests/ctgov_server) serving distinct studies (benchmarks.corpus), or
+against the same studies saved on disk; the stage rates come from benchmarks.stages.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctgov_server import FakeCtGov  # (benchmarks/__init__.py puts tests/ on the path)
+
+from benchmarks import corpus, peer
+from benchmarks.child import ChildRun, run_child
+from benchmarks.stages import run_stages, search_query, table_fields
+from trialfinder.ctgov.client import CtGovClient
+from trialfinder.ctgov.settings import RATE_ENV, Settings
+
+MB = 1e6
+SEARCH = ["search", "--status", "any", "--limit", "1000000"]
+FAST = {RATE_ENV: "1e6"}  # loopback needs no politeness where the pace is not measured
+
+
+@dataclass
+class Row:
+    """One line of the table; empty fields print blank."""
+
+    name: str
+    wall: float | None = None
+    cpu: float | None = None
+    requests: int | None = None
+    bytes_per_study: float | None = None
+    rate: float | None = None  # studies (or texts) a second
+    peak_mb: float | None = None
+    target: str = ""
+    result: str = ""  # PASS, FAIL, SKIP, ERROR, SHORT
+
+
+@dataclass
+class Bench:
+    """What every scenario shares: sizes, latencies, the server, a scratch folder, the rows."""
+
+    studies: int
+    slow_latency: float
+    pace_latency: float
+    workdir: Path
+    server: FakeCtGov | None = None
+    rows: list[Row] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    source_peak: dict[int, float] = field(default_factory=dict)
+
+    def verdict(self, ok: bool) -> str:
+        """PASS or FAIL."""
+        return "PASS" if ok else "FAIL"
+
+    def checked(self, label: str, run: ChildRun, fmt: str, expected: int) -> str:
+        """'' when the child ran and wrote every study; else what went wrong (and a note)."""
+        if run.code != 0:
+            last = run.err.strip().splitlines()[-1:] or ["(no message)"]
+            self.problems.append(f"{label}: exit {run.code}: {last[0]}")
+            return "ERROR"
+        text = run.output.read_text(encoding="utf-8-sig")
+        run.output.unlink()
+        if fmt == "csv":
+            got = sum(1 for _ in csv.reader(text.splitlines(keepends=True))) - 1
+        else:
+            got = len(set(re.findall(r"NCT9\d{7}", text)))
+        if got != expected:
+            self.problems.append(f"{label}: wrote {got} of {expected} studies")
+            return "SHORT"
+        return ""
+
+
+def _requests_served(server: FakeCtGov, before: int) -> int:
+    return len(server.requests) - before
+
+
+def _cli(bench: Bench, label: str, env: dict[str, str], fmt: str = "table") -> tuple[Row, float]:
+    """The default-table (or `fmt`) search against the server; its row and wall seconds."""
+    assert bench.server is not None
+    before = len(bench.server.requests)
+    args = [*SEARCH, "--api-url", bench.server.base_url, "--quiet"]
+    if fmt != "table":
+        args += ["--format", fmt]
+    run = run_child("child", args, env, workdir=bench.workdir)
+    problem = bench.checked(label, run, fmt, bench.studies)
+    row = Row(
+        label,
+        run.wall,
+        run.cpu,
+        _requests_served(bench.server, before),
+        run.bytes_received / bench.studies,
+        bench.studies / run.wall,
+        run.peak_rss / MB,
+        result=problem,
+    )
+    return row, run.wall
+
+
+def slow_link(bench: Bench) -> None:
+    """1 s a page at 300 requests a minute: 0.35 x the latency floor, 4x the thin peer."""
+    assert bench.server is not None
+    latency = bench.slow_latency
+    bench.server.delay = latency
+    label = f"slow link {latency:g} s/page, 300/min: table"
+    row, wall = _cli(bench, label, {RATE_ENV: "300"})
+    floor = (row.requests or 0) * latency
+    row.target = f"wall <= {0.35 * floor:.1f} s (0.35 x floor)"
+    row.result = row.result or bench.verdict(wall <= 0.35 * floor)
+    bench.rows.append(row)
+    bench.rows.append(Row(f"  latency floor: {row.requests} requests x {latency:g} s", floor))
+    if not peer.available():
+        bench.rows.append(
+            Row("  ctgov 0.1.1 peer", target=f"not installed: {peer.INSTALL}", result="SKIP")
+        )
+        return
+    before = len(bench.server.requests)
+    fields = ",".join(table_fields())
+    run = run_child("peer", [bench.server.base_url, fields], workdir=bench.workdir)
+    got = run.extra.get("distinct", 0)
+    result = ""
+    if run.code != 0:
+        result = "ERROR"
+        bench.problems.append(f"ctgov peer: exit {run.code}: {run.err.strip()[-300:]}")
+    elif got != bench.studies:
+        result = "SHORT"
+        bench.problems.append(f"ctgov peer: got {got} of {bench.studies} studies")
+    speedup = run.wall / wall
+    bench.rows.append(
+        Row(
+            "  ctgov 0.1.1 peer (same fields, delay 0)",
+            run.wall,
+            run.cpu,
+            _requests_served(bench.server, before),
+            None,
+            bench.studies / run.wall,
+            run.peak_rss / MB,
+            f"trialfinder {speedup:.2f}x faster; >= 4x",
+            result or bench.verdict(speedup >= 4),
+        )
+    )
+
+
+def default_pace(bench: Bench) -> None:
+    """The default 50 requests a minute, 300 ms a page: within 1.5 s of the pace floor."""
+    assert bench.server is not None
+    bench.server.delay = bench.pace_latency
+    env = {RATE_ENV: ""}  # unset: the default pace
+    label = f"default pace 50/min, {bench.pace_latency:g} s/page: table"
+    row, wall = _cli(bench, label, env)
+    interval = 60.0 / Settings.from_env({}).requests_per_minute
+    floor = max((row.requests or 0) - 1, 0) * interval
+    row.target = f"wall <= {floor + 1.5:.1f} s (floor + 1.5 s)"
+    row.result = row.result or bench.verdict(wall <= floor + 1.5)
+    bench.rows.append(row)
+    bench.rows.append(Row(f"  pace floor: ({row.requests} - 1) x {interval:g} s", floor))
+
+
+def _source_run(bench: Bench, count: int) -> tuple[ChildRun, str]:
+    folder = bench.workdir / f"pages-{count}"
+    corpus.write_pages(count, folder)
+    args = [*SEARCH, "--source", str(folder), "--format", "csv", "--quiet"]
+    run = run_child("child", args, FAST, workdir=bench.workdir)
+    problem = bench.checked(f"--source {count}", run, "csv", count)
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    bench.source_peak[count] = run.peak_rss / MB
+    return run, problem
+
+
+def source(bench: Bench) -> None:
+    """`search --source DIR --format csv` over the studies saved as pages: < 3 s, < 300 MB."""
+    run, problem = _source_run(bench, bench.studies)
+    pages = -(-bench.studies // corpus.PAGE_SIZE)
+    ok = run.wall < 3 and run.peak_rss / MB < 300
+    bench.rows.append(
+        Row(
+            f"--source DIR ({pages} files) --format csv",
+            run.wall,
+            run.cpu,
+            0,
+            None,
+            bench.studies / run.wall,
+            run.peak_rss / MB,
+            "wall < 3 s, peak < 300 MB",
+            problem or bench.verdict(ok),
+        )
+    )
+
+
+def memory(bench: Bench) -> None:
+    """Peak memory of the --source csv run at 1/4, 1/2, 1 and 2 x the studies: linear."""
+    counts = [bench.studies // 4, bench.studies // 2, bench.studies, bench.studies * 2]
+    for count in counts:
+        problem = ""
+        if count not in bench.source_peak:
+            _, problem = _source_run(bench, count)
+        peak = bench.source_peak[count]
+        row = Row(f"memory: --source csv, {count:,} studies", peak_mb=peak, result=problem)
+        if count == bench.studies:
+            row.target = "peak < 300 MB"
+            row.result = problem or bench.verdict(peak < 300)
+        if count == counts[-1]:
+            quarter, whole, double = (
+                bench.source_peak[n] for n in (counts[0], counts[2], counts[3])
+            )
+            early = (whole - quarter) / (counts[2] - counts[0])  # MB a study, 1/4 to 1 x
+            late = (double - whole) / (counts[3] - counts[2])  # MB a study, 1 to 2 x
+            row.target = f"linear: {late * 1000:.1f} MB/1k late <= 1.25 x {early * 1000:.1f} early"
+            row.result = problem or bench.verdict(late <= 1.25 * max(early, 0.0) + 1e-9)
+        bench.rows.append(row)
+
+
+def stages(bench: Bench) -> None:
+    """Decode, records, classify, filter and render in this process; the classifier alone."""
+    assert bench.server is not None
+    bench.server.delay = 0.0
+    parts, received, classifier = run_stages(bench.server.base_url)
+    for stage in parts:
+        per_study = received / stage.items if stage.name == "decode" else None
+        bench.rows.append(
+            Row(f"stage {stage.name} (1 core)", stage.wall, stage.cpu, None, per_study, stage.rate)
+        )
+    bench.rows.append(
+        Row(
+            f"classifier: {classifier.items:,} criteria texts",
+            classifier.wall,
+            classifier.cpu,
+            rate=classifier.rate,
+            target="texts/s >= 20,000",
+            result=bench.verdict(classifier.rate >= 20_000),
+        )
+    )
+
+
+def bytes_share(bench: Bench) -> None:
+    """The default table's `fields` against whole records: at most 25% of the bytes."""
+    assert bench.server is not None
+    bench.server.delay = 0.0
+    settings = Settings.from_env(FAST, base_url=bench.server.base_url)
+    params = {"default table fields": table_fields(), "whole records": ()}
+    sizes: dict[str, int] = {}
+    for label, fields in params.items():
+        with CtGovClient(settings) as client:
+            query = search_query().to_params(fields)
+            got = sum(len(page.studies) for page in client.iter_pages(query))
+            if got != bench.studies:
+                bench.problems.append(f"bytes, {label}: {got} of {bench.studies} studies")
+            sizes[label] = client.bytes_received
+            bench.rows.append(
+                Row(
+                    f"bytes: {label}",
+                    requests=client.requests_made,
+                    bytes_per_study=client.bytes_received / bench.studies,
+                )
+            )
+    share = sizes["default table fields"] / sizes["whole records"]
+    bench.rows[-2].target = f"{share:.1%} of whole; <= 25%"
+    bench.rows[-2].result = bench.verdict(share <= 0.25)
+
+
+def help_wall(bench: Bench) -> None:
+    """`trialfinder --help` in a fresh process: median of 5, under 0.25 s."""
+    script = Path(sys.executable).with_name("trialfinder")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "trialfinder"]
+    walls = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([*command, "--help"], capture_output=True, check=True, env={**os.environ})
+        walls.append(time.perf_counter() - start)
+    median = statistics.median(walls)
+    bench.rows.append(
+        Row(
+            "trialfinder --help (median of 5)",
+            median,
+            target="wall < 0.25 s",
+            result=bench.verdict(median < 0.25),
+        )
+    )
+
+
+SCENARIOS = {
+    "slow": slow_link,
+    "pace": default_pace,
+    "source": source,
+    "memory": memory,
+    "stages": stages,
+    "bytes": bytes_share,
+    "help": help_wall,
+}
+NEEDS_SERVER = frozenset({"slow", "pace", "stages", "bytes"})
