@@ -18,6 +18,7 @@ from clirun import Result, run
 from ctgov_server import FakeCtGov, load_record_studies, make_studies
 from watch_helpers import api, sample, with_status
 
+from trialfinder.ctgov import cache as cache_module
 from trialfinder.ctgov.cache import DATABASE, HttpCache, cached_json, open_cache
 from trialfinder.ctgov.client import CtGovClient
 from trialfinder.ctgov.settings import Settings
@@ -142,7 +143,12 @@ def status_of(out: str, nct: str) -> str:
     return str(row["status"])
 
 
-def test_refresh_fetches_and_updates_what_is_kept(tmp_path: Path) -> None:
+def test_refresh_fetches_and_updates_what_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One request at a time here: rows may go the moment they are unused (the linger is for
+    # concurrent writers, test_concurrent_slices_keep_every_answer).
+    monkeypatch.setattr(cache_module, "SOFT_DELETE_SECONDS", 0.0)
     studies = sample()
     with FakeCtGov(list(studies.values())) as fake:
         runs = Runs(fake, tmp_path / "cache")
@@ -229,7 +235,10 @@ def test_a_damaged_cache_is_a_miss_and_is_replaced(
     assert (kept.out, asked) == (first.out, 0), kept.err
 
 
-def test_the_size_bound_evicts_the_oldest_answers(tmp_path: Path) -> None:
+def test_the_size_bound_evicts_the_oldest_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_module, "SOFT_DELETE_SECONDS", 0.0)  # as in the test above
     with FakeCtGov(make_studies(60)) as fake:
         runs = Runs(fake, tmp_path / "cache", TRIALFINDER_CACHE_MB="0.2")
         limits = [str(n) for n in range(41, 47)]  # six answers of about 60 kB each
@@ -347,3 +356,27 @@ def test_an_alias_costs_its_redirect_and_reuses_the_record(tmp_path: Path) -> No
         assert (again.out, asked) == (first.out, 1)  # a 301 is never kept
         assert "Note: 1 of 2 API answer(s) came from trialfinder's cache" in again.err
         assert "is an alias" in again.err
+
+
+def test_concurrent_slices_keep_every_answer(tmp_path: Path) -> None:
+    """Date slices write several answers at once: none is lost to another's clean-up, and
+    the same search again costs no request."""
+    from test_slices import _spread
+
+    from trialfinder.ctgov.query import Query
+    from trialfinder.ctgov.sources import ApiSource
+
+    query = Query.build(status=["any"])
+    with FakeCtGov(_spread(4500)) as fake:
+        settings = Settings.from_env(
+            {**FAST, "TRIALFINDER_CACHE_DIR": str(tmp_path)}, base_url=fake.base_url
+        )
+        got = []
+        for _ in range(2):
+            cache = open_cache(settings)
+            with ApiSource(CtGovClient(settings, cache=cache), workers=6) as source:
+                got.append(sorted(s.nct_id for s in source.fetch(query).studies))
+                asked = source.requests_made
+            assert cache.failures.count == 0, cache.failures.first
+        assert asked == 0
+    assert got[0] == got[1] and len(got[0]) == 4500

@@ -36,6 +36,7 @@ __all__ = ["CacheUnavailable", "HttpCache", "cached_json", "default_cache_dir", 
 DATABASE = "answers.sqlite3"
 JSON_EXTENSION = "trialfinder.json"  # a cached answer's body, already parsed
 _LOGGER = "hishel"
+SOFT_DELETE_SECONDS = 120.0  # hishel keeps a row this long after its last use
 
 
 def default_cache_dir() -> Path:
@@ -65,10 +66,12 @@ class _Failures(logging.Handler):
         error = record.exc_info[1] if record.exc_info else None
         if self.first is None:
             self.first = str(error) if error is not None else record.getMessage()
-        if isinstance(error, sqlite3.DatabaseError) and not isinstance(
-            error, sqlite3.OperationalError
-        ):
-            self.damaged = True  # not a database, or a damaged one (not locked, not read-only)
+        if type(error) is sqlite3.DatabaseError:
+            # "file is not a database", "disk image is malformed": sqlite3 raises the base
+            # class itself only for a damaged file. Its subclasses are not damage: locked or
+            # read-only (OperationalError), a write that raced another thread's eviction
+            # (IntegrityError), misuse (ProgrammingError): that answer is just not kept.
+            self.damaged = True
 
 
 class _Storage(hishel.BaseStorage):
@@ -93,7 +96,12 @@ class _Storage(hishel.BaseStorage):
 
     def get_entries(self, key: str) -> list[hishel.Entry]:
         failures = self._cache.failures
-        entries = self.inner.get_entries(key)
+        try:
+            entries = self.inner.get_entries(key)
+        except (RuntimeError, sqlite3.Error) as exc:  # a closed or failing storage: a miss
+            failures.count += 1
+            failures.first = failures.first or str(exc)
+            return []
         if failures.damaged:
             failures.damaged = False
             failures.count = 0  # the damage, not a failure to report: the file starts anew
@@ -233,9 +241,10 @@ class HttpCache:
                 database_path=self.database,
                 default_ttl=self.fresh_for,
                 max_size=self.max_bytes,
-                # Evict or expire an answer as soon as it is unused: a reader that loses one
-                # mid-read treats it as a miss (_Transport._checked).
-                soft_delete_ttl=0.0,
+                # A row goes once it has expired (or must make room) and has gone unused this
+                # long. Not 0: concurrent date slices write several answers at once, and
+                # another thread's clean-up would delete an answer still being written.
+                soft_delete_ttl=SOFT_DELETE_SECONDS,
             )
             try:
                 storage._ensure_connection()  # creates the tables; fails on a foreign file
