@@ -67,7 +67,9 @@ def run_child(
     """Run `python -m benchmarks.<module> STATS args...` and measure it."""
     stats = Path(tempfile.mktemp(suffix=".json", dir=workdir))
     output = Path(tempfile.mktemp(suffix=".out", dir=workdir))
-    child_env = {**os.environ, "COLUMNS": "120", **(env or {})}
+    # No HTTP cache: every run must fetch what it measures (a kept answer would flatter it).
+    no_cache = {"TRIALFINDER_CACHE_MINUTES": "0"}
+    child_env = {**os.environ, "COLUMNS": "120", **no_cache, **(env or {})}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with open(output, "wb") as out:
