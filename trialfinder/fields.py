@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from trialfinder.cart.profile import CART_COLUMNS
+from trialfinder.frames import SITE_COLUMNS
 from trialfinder.geo.distance import NEAREST_COLUMNS
 
 if TYPE_CHECKING:
@@ -92,23 +93,9 @@ COLUMN_FIELDS: Mapping[str, tuple[str, ...]] = {
     **dict.fromkeys(CART_COLUMNS, _PROFILE),
     "therapy_group": _PROFILE,  # --therapy-class: the group of the classes, title, interventions
     **{name: _SITES for name in NEAREST_COLUMNS if name != "nct_id"},
-    # per-site rows (search.SITE_OUTPUT_COLUMNS, --sites) beyond the study's own columns
-    **dict.fromkeys(
-        (
-            "facility",
-            "city",
-            "state",
-            "zip",
-            "country",
-            "site_status",
-            "site_status_from",
-            "lat",
-            "lon",
-            "located_by",
-            "contact",
-        ),
-        _SITES,
-    ),
+    # per-site rows (--sites): the site columns, and how each site was located
+    **{name: _SITES for name in SITE_COLUMNS if name != "nct_id"},
+    "located_by": _SITES,
 }
 
 _SORT_FIELDS: Mapping[str, tuple[str, ...]] = {

@@ -228,8 +228,12 @@ class ApiSource(_Closing):
             # studies: a study that comes twice that way is no news, kept once.
             seen = {s.nct_id for s in studies}
             for raws in rest:
-                fresh = [r for r in raws if (nct_id_of(r) or "") not in seen]
-                seen.update(i for i in map(nct_id_of, fresh) if i)
+                fresh = []
+                for raw in raws:
+                    nct = nct_id_of(raw)
+                    if nct not in seen:  # a raw with no id is kept: parsing then says why
+                        fresh.append(raw)
+                        seen.add(nct or "")
                 take(fresh, "on a page of a date slice")
         elif not reached(next_token):
             for page in later:
