@@ -135,3 +135,10 @@ def test_explicit_columns_are_never_dropped() -> None:
         "nct_id",
         "status",
     ]
+
+
+def test_an_email_too_wide_for_its_column_breaks_after_a_dot_not_mid_word() -> None:
+    lines = wrap_cell("David Mc Call, MD; 713-792-6604; dmccall1@mdanderson.org", 13, "contact")
+    assert lines == ["David Mc", "Call, MD", "713-792-6604", "dmccall1@", "mdanderson.", "org"]
+    # a title keeps "2.5" whole: only contacts break at dots
+    assert wrap_cell("Dose 2.5 mg weekly", 9, "title") == ["Dose 2.5", "mg weekly"]

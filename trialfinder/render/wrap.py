@@ -71,6 +71,9 @@ CONTACT_FLOOR = 12
 # A phone number, optionally followed by " ext ...": the number itself is never split.
 _PHONE = re.compile(r"^(?P<number>\+?[\d(][\d\s().\-/]{5,}\d)(?P<ext> ext .+)?$")
 _BREAKS = re.compile(r"(?<=[ _/@])")
+# Within a contact word too wide for its line (an email's domain), break after a dot before
+# cutting mid-word: "mdanderson." / "org", not "mdanderson.or" / "g".
+_DOTS = re.compile(r"(?<=\.)")
 
 
 def display_width(text: str) -> int:
@@ -96,13 +99,20 @@ def _hard_split(piece: str, width: int) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def wrap_text(text: str, width: int) -> list[str]:
-    """Greedy wrap at spaces, underscores and slashes; a word wider than `width` is split."""
+def wrap_text(text: str, width: int, within: re.Pattern[str] | None = None) -> list[str]:
+    """Greedy wrap at spaces, underscores, slashes and @; a word wider than `width` is
+    wrapped at `within` when given, and split where that is not enough."""
+    return _wrap(text, width, _BREAKS, within)
+
+
+def _wrap(
+    text: str, width: int, breaks: re.Pattern[str], within: re.Pattern[str] | None
+) -> list[str]:
     if display_width(text) <= width:
         return [text]
     lines: list[str] = []
     line = ""
-    for piece in _BREAKS.split(text):
+    for piece in breaks.split(text):
         if not piece:
             continue
         if display_width((line + piece).rstrip()) <= width:
@@ -112,7 +122,8 @@ def wrap_text(text: str, width: int) -> list[str]:
             lines.append(line.rstrip())
         line = ""
         if display_width(piece.rstrip()) > width:
-            *whole, line = _hard_split(piece, width) or [""]
+            parts = _wrap(piece, width, within, None) if within else _hard_split(piece, width)
+            *whole, line = parts or [""]
             lines.extend(whole)
         else:
             line = piece.lstrip()
@@ -134,7 +145,7 @@ def wrap_cell(text: str, width: int, column: str) -> list[str]:
             elif phone and display_width(part) > width:
                 lines.append(part)  # wider than the column only if the floor allowed it
             else:
-                lines += wrap_text(part, width)
+                lines += wrap_text(part, width, _DOTS)
         return lines
     if column in ENUM_COLUMNS:
         return wrap_text(text.replace("; ", " "), width)
