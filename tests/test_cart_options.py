@@ -96,3 +96,6 @@ def test_options_help_lists_the_classes_and_bad_values_are_errors() -> None:
     bad = run(["options", "--therapy-class", "nope", "--source", str(FIXTURES)])
     assert bad.code == 2 and bad.err.startswith("Error:")
     assert run(["options", "-f", "xlsx", "--source", str(FIXTURES)]).code == 2
+    # and --help offers only the formats the view writes (no workbook)
+    formats = helped.out.split("--format", 1)[1].split("[default", 1)[0]
+    assert "jsonl" in formats and "xlsx" not in formats

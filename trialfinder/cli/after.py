@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from trialfinder.cli.app import app, note, width
 from trialfinder.cli.options import (
     AnySiteStatusOpt,
     ApiUrlOpt,
     ConditionOpt,
-    FormatOpt,
     LatOpt,
     LonOpt,
     NearOpt,
@@ -30,6 +31,7 @@ from trialfinder.cli.options import (
     StatusOpt,
     TermOpt,
     TherapyClassOpt,
+    listed,
 )
 from trialfinder.errors import InvalidOption
 from trialfinder.output import check_output, write_output
@@ -40,6 +42,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _FORMATS = ("table", "text", "markdown", "csv", "json", "jsonl")
+# The options view is grouped text or rows: no workbook (search -f xlsx writes one).
+OptionsFormatOpt = Annotated[
+    str,
+    typer.Option("--format", "-f", help=f"Output format: {listed(_FORMATS)}.", metavar="FORMAT"),
+]
 _SHOWN = [
     "nct_id",
     "prior_car_t",
@@ -64,7 +71,7 @@ def options(
     lon: LonOpt = None,
     any_site_status: AnySiteStatusOpt = False,
     therapy_class: TherapyClassOpt = None,
-    fmt: FormatOpt = "table",
+    fmt: OptionsFormatOpt = "table",
     output: OutputOpt = None,
     source: SourceOpt = None,
     api_url: ApiUrlOpt = None,
