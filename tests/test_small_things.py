@@ -74,3 +74,18 @@ def test_shell_completion_is_on() -> None:
     helped = run(["--help"])
     assert helped.code == 0 and "--install-completion" in helped.out
     assert "--show-completion" in helped.out
+
+
+def test_the_command_line_makes_cycle_collections_rarer() -> None:
+    import gc
+
+    from trialfinder.cli.app import GC_THRESHOLDS
+
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        assert run(["--version"]).code == 0
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.isenabled()  # rarer, never off: cyclic garbage is still collected
+    finally:
+        gc.set_threshold(*saved)
