@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -14,7 +18,14 @@ from ctgov_server import FakeCtGov, make_studies
 from trialfinder.ctgov.client import CtGovClient
 from trialfinder.ctgov.query import Query
 from trialfinder.ctgov.settings import RATE_ENV, RETRIES_ENV, Settings
-from trialfinder.ctgov.slices import _cuts, _recent_first, workers_for
+from trialfinder.ctgov.slices import (
+    NEWEST_FIRST,
+    QUEUED_PAGES,
+    Slices,
+    _cuts,
+    _recent_first,
+    workers_for,
+)
 from trialfinder.ctgov.sources import ApiSource
 from trialfinder.errors import ApiError
 from trialfinder.search import run_search
@@ -101,3 +112,53 @@ def test_slices_cover_every_day_once() -> None:
             assert spans[0][0] is None and spans[-1][1] == high
             for (_, end), (start, _) in itertools.pairwise(spans):
                 assert start == end + dt.timedelta(days=1)
+
+
+class _InstantLink:
+    """A client whose pages come at once: only the caller's pace holds the slices back."""
+
+    def __init__(self, pages: int) -> None:
+        self.pages = pages
+        self.made = 0
+        self._lock = threading.Lock()
+
+    def iter_pages(self, params: dict[str, str], on_retry: Any = None) -> Iterator[Any]:
+        for number in range(1, self.pages + 1):
+            with self._lock:
+                self.made += 1
+            last = number == self.pages
+            yield SimpleNamespace(
+                studies=[{}], number=number, next_token=None if last else "t", total=None
+            )
+
+
+def _slicer(link: _InstantLink, workers: int) -> Slices:
+    slicer = Slices(link, {"sort": NEWEST_FIRST}, workers, share=10**9, on_retry=None)  # type: ignore[arg-type]
+    for _ in range(workers):
+        slicer.submit(None, None)
+    return slicer
+
+
+def test_slices_wait_for_a_slow_caller_instead_of_queueing_every_page() -> None:
+    """A caller slower than the link (it classifies every page) holds a few pages, not all."""
+    workers = 3
+    link = _InstantLink(pages=25)
+    taken, most_ahead = 0, 0
+    for _ in _slicer(link, workers):
+        taken += 1
+        most_ahead = max(most_ahead, link.made - taken)
+        time.sleep(0.005)
+    assert taken == link.made == 25 * workers  # every page still comes
+    assert most_ahead <= QUEUED_PAGES * workers + workers  # queued, plus one in each hand
+
+
+def test_slices_left_early_never_keep_a_thread_waiting() -> None:
+    link = _InstantLink(pages=1000)
+    pages = iter(_slicer(link, 4))
+    next(pages)
+    pages.close()  # the caller stops reading, e.g. after an error of its own
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("trialfinder") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a slice thread still waits for a caller that has gone"
+        time.sleep(0.05)
+    assert link.made < 20  # they stopped asking for pages too

@@ -20,6 +20,11 @@ twice is kept once.
 A failure in any slice fails the search: the first error is raised, and the other slices stop
 before their next request. The caller checks the studies against the search's count, as it
 does for sequential paging.
+
+Pages wait for the caller in a queue of a few pages (`QUEUED_PAGES` a worker): when the caller
+is slower than the link (it parses and classifies every page), the slices wait before their
+next request instead of holding every page of the search in memory at once. A slice never
+waits for a caller that has gone: closing the slices lets every waiting one return.
 """
 
 from __future__ import annotations
@@ -34,10 +39,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from trialfinder.ctgov.client import CtGovClient, Page
 
-__all__ = ["MAX_WORKERS", "NEWEST_FIRST", "sliced_pages", "workers_for"]
+__all__ = ["MAX_WORKERS", "NEWEST_FIRST", "QUEUED_PAGES", "sliced_pages", "workers_for"]
 
 NEWEST_FIRST = "LastUpdatePostDate:desc"
 MAX_WORKERS = 8
+# Pages a worker may have fetched ahead of the caller; more would only cost memory.
+QUEUED_PAGES = 1
+# How often a slice waiting to hand over a page checks whether the caller has gone.
+_WAIT_CHECK = 0.1
 # The registry opened in 2000: no study was last updated before this.
 _FIRST_DAY = dt.date(1999, 1, 1)
 
@@ -121,11 +130,22 @@ class Slices:
         self._share = share  # studies a slice may hold before it splits
         self._on_retry = on_retry
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trialfinder")
-        self._out: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._out: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=QUEUED_PAGES * workers)
         self._outstanding = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # no slice makes another request
+        self._gone = threading.Event()  # nobody reads the queue any more
         self.slices = 0
+
+    def _put(self, kind: str, value: Any) -> None:
+        """Hand one message to the caller, waiting while the queue is full, unless the caller
+        has gone (then the message has nobody to go to)."""
+        while not self._gone.is_set():
+            try:
+                self._out.put((kind, value), timeout=_WAIT_CHECK)
+                return
+            except queue.Full:
+                continue
 
     def _params_for(self, expression: str) -> dict[str, str]:
         params = dict(self._params)
@@ -149,7 +169,7 @@ class Slices:
                 for page in pages:
                     if self._stop.is_set():
                         return
-                    self._out.put(("page", page.studies))
+                    self._put("page", page.studies)
                     first_of_many = page.number == 1 and page.next_token and not missing
                     if first_of_many and self._split(page, low):
                         return
@@ -159,9 +179,9 @@ class Slices:
                     close()
         except BaseException as exc:  # raised in the caller's thread
             self._stop.set()
-            self._out.put(("error", exc))
+            self._put("error", exc)
         finally:
-            self._out.put(("done", None))
+            self._put("done", None)
 
     def _split(self, page: Page, low: dt.date | None) -> bool:
         """After a big slice's first page: split what is left of it in two; False to keep
@@ -179,6 +199,7 @@ class Slices:
     def close(self) -> None:
         """Stop every slice before its next request (also when nothing was read)."""
         self._stop.set()
+        self._gone.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
