@@ -154,7 +154,7 @@ def test_slices_wait_for_a_slow_caller_instead_of_queueing_every_page() -> None:
 
 def test_slices_left_early_never_keep_a_thread_waiting() -> None:
     link = _InstantLink(pages=1000)
-    pages = iter(_slicer(link, 4))
+    pages = _slicer(link, 4).results()
     next(pages)
     pages.close()  # the caller stops reading, e.g. after an error of its own
     deadline = time.monotonic() + 10

@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -205,7 +205,7 @@ class Slices:
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         return self.results()
 
-    def results(self) -> Iterator[list[dict[str, Any]]]:
+    def results(self) -> Generator[list[dict[str, Any]], None, None]:
         """Each page's raw studies as it comes, from whichever slice; raises a slice's error."""
         try:
             while True:
