@@ -78,6 +78,8 @@ _DOTS = re.compile(r"(?<=\.)")
 
 def display_width(text: str) -> int:
     """Columns `text` takes in a terminal (East Asian wide characters and emoji count two)."""
+    if text.isascii() and text.isprintable():  # one column a character (the common case)
+        return len(text)
     width = wcswidth(text)
     if width >= 0:
         return int(width)
@@ -112,21 +114,27 @@ def _wrap(
         return [text]
     lines: list[str] = []
     line = ""
+    used = 0  # display width of `line`, trailing spaces included
     for piece in breaks.split(text):
         if not piece:
             continue
-        if display_width((line + piece).rstrip()) <= width:
+        bare = piece.rstrip()
+        bare_width = display_width(bare)
+        # `line + piece` without its trailing spaces: all of `line`, then the bare piece
+        if not bare or used + bare_width <= width:
             line += piece
+            used += bare_width + len(piece) - len(bare)
             continue
         if line.strip():
             lines.append(line.rstrip())
         line = ""
-        if display_width(piece.rstrip()) > width:
+        if bare_width > width:
             parts = _wrap(piece, width, within, None) if within else _hard_split(piece, width)
             *whole, line = parts or [""]
             lines.extend(whole)
         else:
             line = piece.lstrip()
+        used = display_width(line)
     if line.strip():
         lines.append(line.rstrip())
     return lines or [""]
