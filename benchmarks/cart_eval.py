@@ -90,7 +90,7 @@ def prior_report(title: str, cases: Sequence[Case], misses: list[str]) -> None:
             misses.append(f"  [{title}] {case.name}: expected {case.label}, got {stance.label}: "
                           f"{stance.evidence[:120]!r}")  # fmt: skip
     print(f"\n== prior_car_t: {title} ({len(cases)} texts)\n")
-    print(score(pairs).table())
+    print(score(pairs).table() if pairs else "(none yet)")
 
 
 def car_t_report(title: str, pairs: list[tuple[str, str, str]], misses: list[str]) -> None:
@@ -98,7 +98,9 @@ def car_t_report(title: str, pairs: list[tuple[str, str, str]], misses: list[str
         if expected != got:
             misses.append(f"  [{title}] {name}: expected car_t={expected}, got {got}")
     print(f"\n== car_t: {title} ({len(pairs)} studies)\n")
-    print(score([(e, g) for _, e, g in pairs], ("True", "False")).table())
+    print(
+        score([(e, g) for _, e, g in pairs], ("True", "False")).table() if pairs else "(none yet)"
+    )
 
 
 def study_pairs(cases: Sequence[StudyCase]) -> list[tuple[str, str, str]]:

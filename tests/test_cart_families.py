@@ -16,13 +16,8 @@ from trialfinder.cart.stance import classify_prior_car_t
 from trialfinder.cart.vocab import server_expression
 from trialfinder.filters import text_matches
 
-# Hand-written class cases with no blood cancer named: class terms need that context (a
-# back-pain or haemophilia trial's "gene therapy" is not about CAR-T), so these stay
-# unmentioned; the benchmark counts them as misses.
-_NO_CONTEXT = {"tc-gene-therapy-excl", "tc-adoptive-excl", "tc-gene-modified-washout"}
 
-
-@pytest.mark.parametrize("case", [c for c in FAMILY_DEV if c.name not in _NO_CONTEXT], ids=str)
+@pytest.mark.parametrize("case", FAMILY_DEV, ids=str)
 def test_family_development_cases(case: Case) -> None:
     stance = classify_prior_car_t(case.text)
     assert stance.label == case.label, stance

@@ -2,7 +2,9 @@
 
 A mention is judged by the nearest cue before it (prior therapy, or the study's own product);
 eligibility text is split into sections (inclusion / exclusion), items and sentences with their
-offsets, so that evidence stays a verbatim part of the text.
+offsets, so that evidence stays a verbatim part of the text. A semicolon inside brackets ends
+no sentence; in a text flattened onto one line, the sentences after "one of the following:"
+are OR'd routes until the next lead-in.
 """
 
 from __future__ import annotations
@@ -52,11 +54,21 @@ _OWN_AFTER = re.compile(
 )
 
 
+# A target named in brackets before the class word: "B cell maturation antigen (BCMA)-directed
+# therapy" reads as "BCMA-directed therapy" (a mention never spans a bracket).
+_BRACKETED_TARGET = re.compile(
+    r"\(([A-Za-z0-9.]{2,12})\)(?=[- ](?:directed|targeted|targeting|specific|based)\b)", re.I
+)
+
+
 def clean_markup(text: str) -> str:
-    """Undo markdown escapes and full-width punctuation (for matching, never for evidence)."""
-    if "\\" not in text and text.isascii():  # the common case: nothing to undo
-        return text
-    return _UNESCAPE.sub(r"\1", text).translate(_WIDE)
+    """Undo markdown escapes and full-width punctuation, and read a bracketed target before a
+    class word as the target itself (for matching, never for evidence)."""
+    if "\\" in text or not text.isascii():
+        text = _UNESCAPE.sub(r"\1", text).translate(_WIDE)
+    if ")" in text:
+        text = _BRACKETED_TARGET.sub(r"\1", text)
+    return text
 
 
 def normalise_mentions(text: str, *, classes: bool | Callable[[], bool] = True) -> str:
@@ -240,9 +252,14 @@ def _split(
     cuts = [start]
     # A wrapped item (it spans lines) is one sentence: its evidence is the whole item.
     for m in () if "\n" in text[start:end] else _SPLIT.finditer(text, start, end):
-        if not _ABBREV.search(text[max(start, m.start() - 8) : m.start()]):
-            cuts.append(m.end())
+        if _ABBREV.search(text[max(start, m.start() - 8) : m.start()]):
+            continue
+        # "(ANC <= 1; platelets <= 30; hemoglobin <= 70) after CAR-T": one sentence
+        if text.count("(", start, m.start()) > text.count(")", start, m.start()):
+            continue
+        cuts.append(m.end())
     cuts.append(end)
+    listed = False  # inside a flattened "one of the following: * ..., or * ..." list
     for a, b in pairwise(cuts):
         chunk = text[a:b]
         while (bullet := _BULLET.match(chunk.lstrip())) is not None:
@@ -251,7 +268,22 @@ def _split(
         a += len(chunk) - len(chunk.lstrip())
         b -= len(chunk) - len(chunk.rstrip())
         if a < b:
-            yield Sentence(a, b, section, lead, alt)
+            # a lead-in inside the sentence ("Cohort B must meet: * ...") decides for its rest
+            listed = _lists_routes(text[a:b].lower(), listed)
+            yield Sentence(a, b, section, lead, alt or listed)
+
+
+def _lists_routes(sentence: str, listed: bool) -> bool:
+    """Whether the sentences after this one, on the same line, are routes of an OR'd list: a
+    text flattened onto one line keeps "meeting one of the following: * A, or * B. * C" but
+    not the nesting, so the list is read as going on until a new lead-in (a sentence ending
+    in ':')."""
+    if "(" in sentence:  # "(meeting any of the following: ANC ...; platelets ...)" is an aside
+        sentence = re.sub(r"\([^()]*\)", "", sentence)
+    head, colon, _ = sentence.rpartition(":")
+    if not colon:
+        return listed
+    return _alt_lead(head[-120:]) if head.strip() else listed
 
 
 # -- study strings: is a CAR mention the study's own product? --------------------------------------

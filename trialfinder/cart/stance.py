@@ -41,7 +41,8 @@ Sentences about pregnancy or contraception are ignored. Each remaining sentence 
   is not an allowance; a washout without those -> allowed (conditional); any other prior
   mention ("history of CAR-T") -> required. A requirement that is only one OR'd route in
   ("relapse after transplant or CAR-T", an item ending in OR, "any of the following:") is
-  downgraded to allowed (explicit): prior CAR-T is permitted, not needed.
+  downgraded to allowed (explicit): prior CAR-T is permitted, not needed; so is one followed
+  by "or were unwilling / unable / ineligible to receive CAR-T".
 - a requirement that binds only some patients ("patients whose disease is still CD19-positive
   must first have received CD19 CAR-T", "if it was available", "candidates for CAR-T must have
   received it") -> allowed: others may enter without CAR-T.
@@ -207,9 +208,9 @@ _REQ_DISEASE = _rx(
     r"\b(?:relaps\w*|recurr\w*|progress\w*|refractory|resistant|fail\w*|persist\w*|residual"
     r"|cytopeni\w*|neutropeni\w*|thrombocytopeni\w*|an(?:a)?emia|aplasia|hypogammaglobulin\w*|icans|crs"
     r"|neurotoxicit\w*|toxicit\w*|respon\w*|remission|cr|pr|vgpr|mrd|disease|infections?|lymphoma"
-    r"|myeloma|leuk(?:a)?emia)\b[^.;]{0,80}?\b(?:after|following|post|since|to|despite|on|from|with"
+    r"|myeloma|leuk(?:a)?emia|loss|lost)\b[^.;]{0,80}?\b(?:after|following|post|since|to|despite|on|from|with"
     r"|within\s+@NUM\s*@UNIT\s+of)[\s,]+(?:[\w/+-]+[\s,]+){0,5}?@M"
-    r"|@M[- ]+(?:failure|failed|refractory|relapsed|exposed|pretreated|experienced)\b"
+    r"|@M[- ]+(?:failure|failed|refractory|relapsed|exposed|pretreated|experienced|treated)\b"
 )
 _MUST_HAVE = _rx(
     r"\b(?:must|should)\s+have\s+(?:\w+\s+){0,2}?(?:received|had|undergone|been\s+treated|failed)"
@@ -257,9 +258,21 @@ def _negated_after(norm: str) -> bool:
     return False
 
 
+# "... or were unwilling/unable to receive prior CAR-T": a route in for those without it.
+_WITHOUT_IT = _rx(
+    r"\b(?:unwilling|unable|ineligible|not eligible|not (?:a )?candidates?|refus\w*|declin\w*"
+    r"|intoleran\w*|no access|not accessible|unavailable)\b[^.;]{0,40}?@M"
+)
+
+
 def _is_alternative(norm: str) -> bool:
+    """Whether a requirement is one OR'd route in: another part names a route without CAR-T
+    (a transplant, other therapy) or one for those who could not have it."""
     parts = re.split(r"\b(?:or|and/or)\b", norm)
-    return len(parts) > 1 and any(not re.search(_M, p) and _ALT_WORDS.search(p) for p in parts)
+    return len(parts) > 1 and any(
+        (not re.search(_M, p) and _ALT_WORDS.search(p)) or (i and _WITHOUT_IT.search(p))
+        for i, p in enumerate(parts)
+    )
 
 
 def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int, str] | None:
@@ -291,7 +304,7 @@ def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int
     if section == "inclusion" and _RECOVERED.search(norm):
         return CONDITIONAL, "recovery condition"
     required: tuple[int, str] | None = None
-    if _REQ_DISEASE.search(norm):
+    if _REQ_DISEASE.search(norm) or ("(" in norm and _REQ_DISEASE.search(_unbracketed(norm))):
         required = REQUIRED, "relapse, response or after-effects after it"
     elif _MUST_HAVE.search(norm) or _HEAD_PRIOR.search(norm) or _IT_RECEIVED.search(norm):
         required = REQUIRED, "must have received it"
@@ -306,6 +319,12 @@ def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int
     return required
 
 
+def _unbracketed(norm: str) -> str:
+    """A sentence without its bracketed asides: "cytopenia (ANC <= 1; platelets <= 30) 3 weeks
+    after CAR-T" keeps the after-effect and its cause close."""
+    return re.sub(r"\s*\([^()]*\)", "", norm)
+
+
 def _has_prior(norm: str) -> bool:
     """Whether any remaining mention has a prior-therapy cue before it (and after the last one)."""
     return any(
@@ -317,7 +336,7 @@ def _has_prior(norm: str) -> bool:
 def classify_prior_car_t(criteria: str | None) -> Stance:
     """The trial's stance on people who already had CAR-T, with the deciding sentence verbatim."""
     vocab = vocabulary()
-    if not criteria or not vocab.mentions(criteria):
+    if not criteria or not vocab.mentions(clean_markup(criteria)):
         return UNMENTIONED
     text = criteria
     # Whether class terms count in this text: asked the first time a sentence holds one.
