@@ -19,8 +19,10 @@ def test_every_entry_names_its_source_part_and_label() -> None:
         assert entry["split"] in SPLITS and isinstance(entry["car_t"], bool)
 
 
-def test_parts_are_disjoint_and_both_present() -> None:
+def test_parts_are_disjoint() -> None:
+    """Development is never empty; the held-out part may be, between a retirement of the
+    scored entries into development (stop 16) and the next blind batch."""
     for cases in (real_text_cases, real_study_cases):
         dev = {c.name for c in cases("dev")}
         held = {c.name for c in cases("heldout")}
-        assert dev and held and not dev & held
+        assert dev and not dev & held
