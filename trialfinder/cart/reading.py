@@ -66,9 +66,15 @@ def clean_markup(text: str) -> str:
     class word as the target itself (for matching, never for evidence)."""
     if "\\" in text or not text.isascii():
         text = _UNESCAPE.sub(r"\1", text).translate(_WIDE)
-    if ")" in text:
-        text = _BRACKETED_TARGET.sub(r"\1", text)
-    return text
+    return read_brackets(text) or text
+
+
+def read_brackets(text: str) -> str | None:
+    """`text` with "(BCMA)-directed" read as "BCMA-directed"; None when it holds none."""
+    if ")" not in text:
+        return None
+    read, count = _BRACKETED_TARGET.subn(r"\1", text)
+    return read if count else None
 
 
 def normalise_mentions(text: str, *, classes: bool | Callable[[], bool] = True) -> str:
@@ -250,12 +256,14 @@ def _split(
     text: str, start: int, end: int, section: str, lead: str, alt: bool
 ) -> Iterator[Sentence]:
     cuts = [start]
+    depth, seen = 0, start  # brackets open at `seen`
     # A wrapped item (it spans lines) is one sentence: its evidence is the whole item.
     for m in () if "\n" in text[start:end] else _SPLIT.finditer(text, start, end):
         if _ABBREV.search(text[max(start, m.start() - 8) : m.start()]):
             continue
-        # "(ANC <= 1; platelets <= 30; hemoglobin <= 70) after CAR-T": one sentence
-        if text.count("(", start, m.start()) > text.count(")", start, m.start()):
+        depth += text.count("(", seen, m.start()) - text.count(")", seen, m.start())
+        seen = m.start()
+        if depth > 0:  # "(ANC <= 1; platelets <= 30; hemoglobin <= 70) after CAR-T": one sentence
             continue
         cuts.append(m.end())
     cuts.append(end)
@@ -273,14 +281,21 @@ def _split(
             yield Sentence(a, b, section, lead, alt or listed)
 
 
+def unbracketed(text: str) -> str:
+    """Text without its bracketed asides: "cytopenia (ANC <= 1; platelets <= 30) 3 weeks after
+    CAR-T" keeps the after-effect and its cause close."""
+    return re.sub(r"\s*\([^()]*\)", "", text) if "(" in text else text
+
+
 def _lists_routes(sentence: str, listed: bool) -> bool:
     """Whether the sentences after this one, on the same line, are routes of an OR'd list: a
     text flattened onto one line keeps "meeting one of the following: * A, or * B. * C" but
     not the nesting, so the list is read as going on until a new lead-in (a sentence ending
     in ':')."""
-    if "(" in sentence:  # "(meeting any of the following: ANC ...; platelets ...)" is an aside
-        sentence = re.sub(r"\([^()]*\)", "", sentence)
-    head, colon, _ = sentence.rpartition(":")
+    if ":" not in sentence:  # the common case: no lead-in here
+        return listed
+    # "(meeting any of the following: ANC ...; platelets ...)" is an aside
+    head, colon, _ = unbracketed(sentence).rpartition(":")
     if not colon:
         return listed
     return _alt_lead(head[-120:]) if head.strip() else listed

@@ -82,6 +82,8 @@ from trialfinder.cart.reading import (
     criteria_sentences,
     cue,
     normalise_mentions,
+    read_brackets,
+    unbracketed,
 )
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.errors import InvalidOption
@@ -304,7 +306,7 @@ def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int
     if section == "inclusion" and _RECOVERED.search(norm):
         return CONDITIONAL, "recovery condition"
     required: tuple[int, str] | None = None
-    if _REQ_DISEASE.search(norm) or ("(" in norm and _REQ_DISEASE.search(_unbracketed(norm))):
+    if _REQ_DISEASE.search(norm) or ("(" in norm and _REQ_DISEASE.search(unbracketed(norm))):
         required = REQUIRED, "relapse, response or after-effects after it"
     elif _MUST_HAVE.search(norm) or _HEAD_PRIOR.search(norm) or _IT_RECEIVED.search(norm):
         required = REQUIRED, "must have received it"
@@ -319,12 +321,6 @@ def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int
     return required
 
 
-def _unbracketed(norm: str) -> str:
-    """A sentence without its bracketed asides: "cytopenia (ANC <= 1; platelets <= 30) 3 weeks
-    after CAR-T" keeps the after-effect and its cause close."""
-    return re.sub(r"\s*\([^()]*\)", "", norm)
-
-
 def _has_prior(norm: str) -> bool:
     """Whether any remaining mention has a prior-therapy cue before it (and after the last one)."""
     return any(
@@ -336,8 +332,12 @@ def _has_prior(norm: str) -> bool:
 def classify_prior_car_t(criteria: str | None) -> Stance:
     """The trial's stance on people who already had CAR-T, with the deciding sentence verbatim."""
     vocab = vocabulary()
-    if not criteria or not vocab.mentions(clean_markup(criteria)):
+    if not criteria:
         return UNMENTIONED
+    if not vocab.mentions(criteria):
+        bracketed = read_brackets(criteria)  # "(BCMA)-directed therapy" alone
+        if bracketed is None or not vocab.mentions(bracketed):
+            return UNMENTIONED
     text = criteria
     # Whether class terms count in this text: asked the first time a sentence holds one.
     classes = cache(lambda: vocab.class_context(text))
