@@ -307,10 +307,12 @@ def run_search(
 
     local_order = not SORTS.get(query.sort, "")
     limit = None if options.client_side or local_order else query.limit
-    profiles: dict[str, Any] = {}
     if options.has_cart_columns:
-        hooks = replace(hooks, studies=partial(_profile_each, profiles, hooks.studies))
+        from trialfinder.cart.profile import profile_row
+
+        hooks = replace(hooks, classify=profile_row)  # each record where it is read
     fetched = source.fetch(sent, needed_fields(query, options, columns), limit=limit, hooks=hooks)
+    profiles = fetched.classified
     records = {s.nct_id: s for s in fetched.studies}
     notes = list(fetched.notes)
 
@@ -360,19 +362,6 @@ def run_search(
     return SearchResult(
         frame, result_sites, kept, fetched.description, notes, fetched.total, truncated, dropped
     )
-
-
-def _profile_each(
-    profiles: dict[str, Any], also: Callable[[Sequence[Study]], None] | None, batch: Sequence[Study]
-) -> None:
-    """Classify a batch of records as it arrives (the first record of an NCT id wins)."""
-    from trialfinder.cart.profile import profile_row
-
-    for study in batch:
-        if study.nct_id not in profiles:
-            profiles[study.nct_id] = profile_row(study)
-    if also is not None:
-        also(batch)
 
 
 def _sites_of(studies: list[Study]) -> pd.DataFrame:

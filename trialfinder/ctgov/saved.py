@@ -6,6 +6,7 @@ CSV download is refused with what to download instead, since it lacks the criter
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 from trialfinder.errors import RecordError, SourceError
 from trialfinder.records import Study, nct_id_of, parse_study
 
-__all__ = ["CSV_DOWNLOAD", "list_files", "parsed_items", "studies_in_json"]
+__all__ = ["CSV_DOWNLOAD", "list_files", "parsed_items", "read_json", "studies_in_json"]
 
 
 def parsed_items(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[str, Any], Study]]:
@@ -38,6 +39,16 @@ def parsed_items(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[s
         except RecordError as exc:
             raise SourceError(f"{where}: {exc}") from None
     return out
+
+
+def read_json(path: Path) -> Any:
+    """A saved file's JSON (a UTF-8 byte-order mark is fine); SourceError when unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{path} is not valid JSON: {exc}") from None
 
 
 def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:

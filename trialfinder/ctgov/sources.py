@@ -2,121 +2,50 @@
 
 Both return `Study` records, parsed once (`trialfinder.records`). A source takes explicit hooks
 for progress and retries, says how long one request takes at its pace, and is closed by
-whoever opened it; nobody reaches inside it.
+whoever opened it; nobody reaches inside it. The API source is here; the others, and what all
+sources share, are in `ctgov.local` and `ctgov.hooks` and are named here too.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from trialfinder.ctgov.hooks import (
+    NO_HOOKS,
+    Closing,
+    Fetched,
+    Hooks,
+    Progress,
+    RetryHook,
+    StudySource,
+    classify_into,
+    dedupe,
+)
+from trialfinder.ctgov.local import FileSource, LocalSource, RecordsSource
 from trialfinder.ctgov.prefetch import ahead
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
-from trialfinder.ctgov.saved import list_files, parsed_items
 from trialfinder.ctgov.slices import Slices, sliced_pages, workers_for
-from trialfinder.errors import ApiError, RecordError, SourceError, StudyNotFound
+from trialfinder.errors import ApiError, RecordError
 from trialfinder.records import Study, describe_raw, nct_id_of, parse_study
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from trialfinder.ctgov.client import CtGovClient, Page
 
-Progress = Callable[[int, "int | None"], None]
-# (problem, seconds to wait, retry number, retries allowed), called before each retry's wait.
-RetryHook = Callable[[str, float, int, int], None]
-
-
-@dataclass(frozen=True)
-class Hooks:
-    """What a caller wants to hear while a source works; the source itself never prints."""
-
-    progress: Progress | None = None  # (studies so far, total when known)
-    retry: RetryHook | None = None
-    # Each batch of new records as it comes, to work on while the next page travels.
-    studies: Callable[[Sequence[Study]], None] | None = None
-
-
-NO_HOOKS = Hooks()
-
-
-@dataclass
-class Fetched:
-    """Studies from a source, with what is known about them."""
-
-    studies: list[Study]
-    description: str
-    server_filtered: bool  # the query's filters were applied by the server
-    total: int | None = None  # the server's totalCount, when it sent one
-    truncated: bool = False  # stopped early because of --limit (more matched)
-    notes: list[str] = field(default_factory=list)
-
-
-class StudySource(Protocol):
-    """Anything that can run a search and fetch one study."""
-
-    description: str
-
-    @property
-    def pace(self) -> float:
-        """Seconds one request takes at the source's polite pace (0 for files)."""
-        ...
-
-    def fetch(
-        self,
-        query: Query,
-        fields: Sequence[str] = (),
-        *,
-        limit: int | None = None,
-        hooks: Hooks = NO_HOOKS,
-    ) -> Fetched:
-        """Studies matching the query (servers) or all studies (files; filtered later)."""
-        ...
-
-    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
-        """One study by NCT id; raises StudyNotFound."""
-        ...
-
-    def close(self) -> None:
-        """Release what the source holds (connections)."""
-        ...
-
-
-class _Closing:
-    """Context-manager support for sources."""
-
-    def close(self) -> None:
-        """Nothing to release by default."""
-
-    def __enter__(self: Any) -> Any:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _dedupe(studies: Iterable[Study], notes: list[str], where: str) -> list[Study]:
-    seen: set[str] = set()
-    out = []
-    repeats = 0
-    for study in studies:
-        if study.nct_id in seen:
-            repeats += 1
-            continue
-        seen.add(study.nct_id)
-        out.append(study)
-    if repeats:
-        notes.append(f"{repeats} study record(s) repeated in {where}; each kept once")
-    return out
+__all__ = [
+    "NO_HOOKS",
+    "ApiSource",
+    "Fetched",
+    "FileSource",
+    "Hooks",
+    "LocalSource",
+    "Progress",
+    "RecordsSource",
+    "RetryHook",
+    "StudySource",
+    "count_slack",
+]
 
 
 def _from_api(raw: Any, where: str) -> Study:
@@ -135,7 +64,7 @@ def count_slack(total: int) -> int:
     return max(3, total // 100)
 
 
-class ApiSource(_Closing):
+class ApiSource(Closing):
     """The ClinicalTrials.gov API v2, which applies the query's filters itself."""
 
     def __init__(self, client: CtGovClient, *, workers: int | None = None) -> None:
@@ -181,6 +110,7 @@ class ApiSource(_Closing):
         params = query.to_params(fields)
         page_size = min(limit, MAX_PAGE_SIZE) if limit else MAX_PAGE_SIZE
         studies: list[Study] = []
+        classified: dict[str, Any] = {}
         total: int | None = None
         truncated = False
         if hooks.progress:
@@ -189,6 +119,7 @@ class ApiSource(_Closing):
         def take(raws: list[dict[str, Any]], where: str) -> None:
             batch = [_from_api(s, f"item {i} {where}") for i, s in enumerate(raws, 1)]
             studies.extend(batch)
+            classify_into(classified, hooks.classify, batch)
             if hooks.studies:
                 hooks.studies(batch)
             if hooks.progress:
@@ -245,7 +176,7 @@ class ApiSource(_Closing):
                 if reached(next_token):
                     break
         notes: list[str] = []
-        studies = _dedupe(studies, notes, "the API's pages")
+        studies = dedupe(studies, notes, "the API's pages")
         if not truncated and total is not None and total - len(studies) > count_slack(total):
             raise ApiError(
                 f"the API counted {total} matching studies but its pages ended after "
@@ -257,7 +188,9 @@ class ApiSource(_Closing):
                 f"the API counted {total} matching studies but sent {len(studies)} "
                 "(the data may have changed while paging)"
             )
-        return Fetched(studies, self.description, True, total, truncated, notes)
+        kept = {s.nct_id for s in studies}  # --limit may have cut some classified ones
+        classified = {n: c for n, c in classified.items() if n in kept}
+        return Fetched(studies, self.description, True, total, truncated, notes, classified)
 
     def _slices(
         self, params: dict[str, str], first: Page, seconds: float, hooks: Hooks
@@ -278,128 +211,3 @@ class ApiSource(_Closing):
         (its `nct_id` then differs from the one asked for)."""
         raw = self._client.get_study(nct_id, fields, on_retry=hooks.retry)
         return _from_api(raw, f"the record for {check_nct_id(nct_id)}")
-
-
-class LocalSource(_Closing):
-    """Studies already in memory or on disk: `fetch` returns them all, `get` finds one."""
-
-    pace = 0.0
-    description = ""
-    server_filtered = False  # whether the studies already match the query
-    notes: list[str]
-
-    def load(self, *, text: bool = False) -> list[Study]:
-        """Every study the source holds (`text`: with every string in `Study.text`)."""
-        raise NotImplementedError
-
-    def where(self) -> str:
-        """What a missing study is missing from."""
-        raise NotImplementedError
-
-    def fetch(
-        self,
-        query: Query,
-        fields: Sequence[str] = (),
-        *,
-        limit: int | None = None,
-        hooks: Hooks = NO_HOOKS,
-    ) -> Fetched:
-        """All the studies; unless `server_filtered`, the pipeline applies the query locally."""
-        # Only a --term matches every string of a record (filters.area_text): keep them then.
-        studies = self.load(text=query.term is not None and not self.server_filtered)
-        if hooks.studies:
-            hooks.studies(studies)
-        if hooks.progress:
-            hooks.progress(len(studies), len(studies))
-        total = len(studies) if self.server_filtered else None
-        return Fetched(
-            list(studies), self.description, self.server_filtered, total, False, list(self.notes)
-        )
-
-    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
-        """One study by NCT id (raises StudyNotFound)."""
-        nct_id = check_nct_id(nct_id)
-        for study in self.load():
-            if study.nct_id == nct_id:
-                return study
-        raise StudyNotFound(f"no study {nct_id} in {self.where()}")
-
-
-class RecordsSource(LocalSource):
-    """Records already fetched, served to the search pipeline as a server-filtered result."""
-
-    server_filtered = True
-
-    def __init__(self, studies: Sequence[Study], description: str) -> None:
-        self.studies = list(studies)
-        self.description = description
-        self.notes = []
-
-    def load(self, *, text: bool = False) -> list[Study]:
-        """The records, as they were made."""
-        return self.studies
-
-    def where(self) -> str:
-        """The records' description."""
-        return self.description
-
-
-class FileSource(LocalSource):
-    """Saved API output: a JSON file, or a directory of them; nothing is filtered on read."""
-
-    def __init__(self, path: str | Path) -> None:
-        if not str(path).strip():
-            raise SourceError("--source needs a path to a JSON file or a directory of them")
-        self.path = Path(path)
-        if not self.path.exists():
-            raise SourceError(f"--source {self.path}: no such file or directory")
-        self._skipped = ""
-        self.files = self._files()
-        self._studies: list[Study] | None = None
-        self._text = False  # whether the loaded records carry Study.text
-        self.notes: list[str] = [self._skipped] if self._skipped else []
-        noun = "file" if len(self.files) == 1 else "files"
-        self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
-
-    def _files(self) -> list[Path]:
-        files, self._skipped = list_files(self.path)
-        return files
-
-    def _read(self, *, keep_raw: bool, text: bool = True) -> list[tuple[dict[str, Any], Study]]:
-        """Every (raw, Study) pair in the files, each NCT id once (first one wins); without
-        `keep_raw` the raw half is an empty dict, and each file's JSON is freed once read."""
-        pairs: list[tuple[dict[str, Any], Study]] = []
-        notes: list[str] = []
-        for path in self.files:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError) as exc:
-                raise SourceError(f"cannot read {path}: {exc}") from None
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{path} is not valid JSON: {exc}") from None
-            parsed = parsed_items(data, str(path), keep_text=text)
-            pairs.extend((raw if keep_raw else {}, study) for raw, study in parsed)
-            del data, parsed
-        kept = {id(s) for s in _dedupe((s for _, s in pairs), notes, str(self.path))}
-        if self._studies is None:
-            self.notes += notes
-        return [(raw, s) for raw, s in pairs if id(s) in kept]
-
-    def load(self, *, text: bool = False) -> list[Study]:
-        """Every study in the files, each NCT id once (first one wins), in file order; the raw
-        JSON behind them (several times their size) is dropped once they exist."""
-        if self._studies is None or (text and not self._text):
-            self._studies = [study for _, study in self._read(keep_raw=False, text=text)]
-            self._text = text
-        return self._studies
-
-    def load_raw(self) -> list[dict[str, Any]]:
-        """The raw study objects behind `load()`, read again (the raw objects are not kept)."""
-        pairs = self._read(keep_raw=True)
-        if self._studies is None:
-            self._studies, self._text = [study for _, study in pairs], True
-        return [raw for raw, _ in pairs]
-
-    def where(self) -> str:
-        """What a missing study is missing from."""
-        return str(self.path)

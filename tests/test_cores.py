@@ -1,0 +1,105 @@
+"""Saved files read on every core (`ctgov/cores.py`): the same answer as reading them here, in
+the same order; a worker's error comes back by name, and a worker that dies fails the read."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from clirun import run
+
+from trialfinder.cart.profile import profile_row
+from trialfinder.ctgov.cores import WORKERS_ENV, map_files, worker_count
+from trialfinder.ctgov.hooks import Hooks
+from trialfinder.ctgov.query import Query
+from trialfinder.ctgov.sources import FileSource
+from trialfinder.errors import SourceError, UsageError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pid_and_square(n: int) -> tuple[int, int]:
+    return os.getpid(), n * n
+
+
+def _fails_on_three(n: int) -> int:
+    if n == 3:
+        raise SourceError(f"item {n} is not readable")
+    return n
+
+
+def _dies_on_two(n: int) -> int:
+    if n == 2:
+        os._exit(1)  # as a worker killed for memory would
+    return n
+
+
+def test_work_is_shared_out_and_comes_back_in_order() -> None:
+    results = list(map_files(_pid_and_square, list(range(12)), workers=2))
+    assert [square for _, square in results] == [n * n for n in range(12)]
+    assert os.getpid() not in {pid for pid, _ in results}  # done in worker processes
+    assert len({pid for pid, _ in results}) == 2
+
+
+def test_one_worker_or_one_item_is_read_here() -> None:
+    assert {pid for pid, _ in map_files(_pid_and_square, [1, 2, 3], workers=1)} == {os.getpid()}
+    assert {pid for pid, _ in map_files(_pid_and_square, [5], workers=4)} == {os.getpid()}
+
+
+def test_with_other_threads_running_nothing_is_forked() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        pids = {pid for pid, _ in map_files(_pid_and_square, [1, 2, 3], workers=2)}
+    finally:
+        stop.set()
+        other.join()
+    assert pids == {os.getpid()}
+
+
+def test_a_workers_error_comes_back_with_its_text() -> None:
+    with pytest.raises(SourceError, match="item 3 is not readable"):
+        list(map_files(_fails_on_three, list(range(6)), workers=2))
+
+
+def test_a_worker_that_dies_fails_the_read_instead_of_hanging() -> None:
+    with pytest.raises(SourceError, match=f"worker process .* died.*{WORKERS_ENV}=1"):
+        list(map_files(_dies_on_two, list(range(6)), workers=2))
+
+
+def test_the_worker_count_setting() -> None:
+    assert worker_count({WORKERS_ENV: "3"}) == 3
+    assert worker_count({}) >= 1
+    for bad in ("0", "-1", "two", "1.5"):
+        with pytest.raises(UsageError, match=f"invalid {WORKERS_ENV}=.*whole number, 1 or more"):
+            worker_count({WORKERS_ENV: bad})
+
+
+def test_a_bad_worker_count_is_a_one_line_usage_error() -> None:
+    result = run(
+        ["search", "--source", str(ROOT / "fixtures"), "--status", "any"], env={WORKERS_ENV: "x"}
+    )
+    assert result.code == 2
+    assert result.err_lines == [
+        f"Error: invalid {WORKERS_ENV}='x' (expected a whole number, 1 or more)"
+    ]
+
+
+def test_saved_records_read_on_two_cores_equal_those_read_here(
+    records_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooks = Hooks(classify=profile_row)
+    answers = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv(WORKERS_ENV, workers)
+        fetched = FileSource(records_dir).fetch(Query.build(status=["any"]), hooks=hooks)
+        answers.append(fetched)
+    here, shared = answers
+    assert len(here.studies) > 300
+    assert shared.studies == here.studies  # every field of every record, in file order
+    assert shared.classified == here.classified
+    assert set(shared.classified) == {s.nct_id for s in here.studies}
+    assert shared.notes == here.notes

@@ -1,0 +1,179 @@
+"""Studies already in memory or saved on disk: `fetch` returns them all (the pipeline filters
+them unless they already match), `get` finds one.
+
+Saved files are read, parsed and classified on every core (`ctgov.cores`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from trialfinder.ctgov.cores import map_files
+from trialfinder.ctgov.hooks import NO_HOOKS, Closing, Fetched, Hooks, classify_into, dedupe
+from trialfinder.ctgov.query import Query, check_nct_id
+from trialfinder.ctgov.saved import list_files, parsed_items, read_json
+from trialfinder.errors import SourceError, StudyNotFound
+from trialfinder.records import Study
+
+
+class LocalSource(Closing):
+    """Studies already in memory or on disk: `fetch` returns them all, `get` finds one."""
+
+    pace = 0.0
+    description = ""
+    server_filtered = False  # whether the studies already match the query
+    notes: list[str]
+
+    def load(self, *, text: bool = False) -> list[Study]:
+        """Every study the source holds (`text`: with every string in `Study.text`)."""
+        raise NotImplementedError
+
+    def where(self) -> str:
+        """What a missing study is missing from."""
+        raise NotImplementedError
+
+    def fetch(
+        self,
+        query: Query,
+        fields: Sequence[str] = (),
+        *,
+        limit: int | None = None,
+        hooks: Hooks = NO_HOOKS,
+    ) -> Fetched:
+        """All the studies; unless `server_filtered`, the pipeline applies the query locally."""
+        # Only a --term matches every string of a record (filters.area_text): keep them then.
+        text = query.term is not None and not self.server_filtered
+        studies, classified = self.load_classified(text=text, classify=hooks.classify)
+        if hooks.studies:
+            hooks.studies(studies)
+        if hooks.progress:
+            hooks.progress(len(studies), len(studies))
+        total = len(studies) if self.server_filtered else None
+        notes = list(self.notes)
+        return Fetched(
+            list(studies), self.description, self.server_filtered, total, False, notes, classified
+        )
+
+    def load_classified(
+        self, *, text: bool, classify: Callable[[Study], Any] | None
+    ) -> tuple[list[Study], dict[str, Any]]:
+        """`load(text=text)` and `classify` of each study, by NCT id."""
+        studies = self.load(text=text)
+        classified: dict[str, Any] = {}
+        classify_into(classified, classify, studies)
+        return studies, classified
+
+    def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
+        """One study by NCT id (raises StudyNotFound)."""
+        nct_id = check_nct_id(nct_id)
+        for study in self.load():
+            if study.nct_id == nct_id:
+                return study
+        raise StudyNotFound(f"no study {nct_id} in {self.where()}")
+
+
+class RecordsSource(LocalSource):
+    """Records already fetched, served to the search pipeline as a server-filtered result."""
+
+    server_filtered = True
+
+    def __init__(self, studies: Sequence[Study], description: str) -> None:
+        self.studies = list(studies)
+        self.description = description
+        self.notes = []
+
+    def load(self, *, text: bool = False) -> list[Study]:
+        """The records, as they were made."""
+        return self.studies
+
+    def where(self) -> str:
+        """The records' description."""
+        return self.description
+
+
+def _read_file(
+    path: Path, *, text: bool, classify: Callable[[Study], Any] | None
+) -> tuple[list[Study], list[Any]]:
+    """One saved file's studies and `classify` of each (in a worker process, or here)."""
+    studies = [study for _, study in parsed_items(read_json(path), str(path), keep_text=text)]
+    return studies, [classify(s) for s in studies] if classify is not None else []
+
+
+class FileSource(LocalSource):
+    """Saved API output: a JSON file, or a directory of them; nothing is filtered on read."""
+
+    def __init__(self, path: str | Path) -> None:
+        if not str(path).strip():
+            raise SourceError("--source needs a path to a JSON file or a directory of them")
+        self.path = Path(path)
+        if not self.path.exists():
+            raise SourceError(f"--source {self.path}: no such file or directory")
+        self._skipped = ""
+        self.files = self._files()
+        self._studies: list[Study] | None = None
+        self._text = False  # whether the loaded records carry Study.text
+        self.notes: list[str] = [self._skipped] if self._skipped else []
+        noun = "file" if len(self.files) == 1 else "files"
+        self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
+
+    def _files(self) -> list[Path]:
+        files, self._skipped = list_files(self.path)
+        return files
+
+    def _read(self, *, keep_raw: bool, text: bool = True) -> list[tuple[dict[str, Any], Study]]:
+        """Every (raw, Study) pair in the files, each NCT id once (first one wins), read here;
+        without `keep_raw` the raw half is an empty dict, and each file's JSON is freed once
+        read."""
+        pairs: list[tuple[dict[str, Any], Study]] = []
+        notes: list[str] = []
+        for path in self.files:
+            parsed = parsed_items(read_json(path), str(path), keep_text=text)
+            pairs.extend((raw if keep_raw else {}, study) for raw, study in parsed)
+            del parsed
+        kept = {id(s) for s in dedupe((s for _, s in pairs), notes, str(self.path))}
+        if self._studies is None:
+            self.notes += notes
+        return [(raw, s) for raw, s in pairs if id(s) in kept]
+
+    def load(self, *, text: bool = False) -> list[Study]:
+        """Every study in the files, each NCT id once (first one wins), in file order; the raw
+        JSON behind them (several times their size) is dropped once they exist."""
+        if self._studies is None or (text and not self._text):
+            self.load_classified(text=text, classify=None)
+        assert self._studies is not None
+        return self._studies
+
+    def load_classified(
+        self, *, text: bool, classify: Callable[[Study], Any] | None
+    ) -> tuple[list[Study], dict[str, Any]]:
+        """The studies (as `load`) and `classify` of each: the files are read, parsed and
+        classified on every core (`ctgov/cores.py`), unless already read without it."""
+        if self._studies is not None and (self._text or not text):
+            return super().load_classified(text=text, classify=classify)
+        studies: list[Study] = []
+        classified: dict[str, Any] = {}
+        job = partial(_read_file, text=text, classify=classify)
+        for batch, results in map_files(job, self.files):
+            studies += batch
+            for study, result in zip(batch, results, strict=False):
+                classified.setdefault(study.nct_id, result)
+        notes: list[str] = []
+        studies = dedupe(studies, notes, str(self.path))
+        if self._studies is None:
+            self.notes += notes
+        self._studies, self._text = studies, text
+        return studies, classified
+
+    def load_raw(self) -> list[dict[str, Any]]:
+        """The raw study objects behind `load()`, read again (the raw objects are not kept)."""
+        pairs = self._read(keep_raw=True)
+        if self._studies is None:
+            self._studies, self._text = [study for _, study in pairs], True
+        return [raw for raw, _ in pairs]
+
+    def where(self) -> str:
+        """What a missing study is missing from."""
+        return str(self.path)
