@@ -30,6 +30,7 @@ LAYERS: list[list[str]] = [
         "ctgov.retries",
         "ctgov.transport",
         "ctgov.cache",
+        "ctgov.pages",
         "ctgov.client",
         "ctgov.prefetch",
         "ctgov.slices",
@@ -95,6 +96,7 @@ OWNERS = {
     "platformdirs": ("watch.home", "ctgov.cache"),
     "hishel": ("ctgov.cache",),
     "ahocorasick": ("cart.scan",),
+    "msgspec": ("ctgov.pages",),
     "ctgov": (),  # the benchmark's thin peer (the `bench` extra): no package module imports it
 }
 MAX_LINES = 420

@@ -3,19 +3,24 @@ the same order; a worker's error comes back by name, and a worker that dies fail
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 from clirun import run
+from ctgov_server import FakeCtGov, make_studies
 
 from trialfinder.cart.profile import profile_row
 from trialfinder.ctgov.cores import WORKERS_ENV, map_files, worker_count
 from trialfinder.ctgov.hooks import Hooks
 from trialfinder.ctgov.query import Query
+from trialfinder.ctgov.settings import BASE_URL_ENV, CACHE_MINUTES_ENV, RATE_ENV
 from trialfinder.ctgov.sources import FileSource
-from trialfinder.errors import SourceError, UsageError
+from trialfinder.errors import SourceError, TrialfinderError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +71,7 @@ def test_a_workers_error_comes_back_with_its_text() -> None:
 
 
 def test_a_worker_that_dies_fails_the_read_instead_of_hanging() -> None:
-    with pytest.raises(SourceError, match=f"worker process .* died.*{WORKERS_ENV}=1"):
+    with pytest.raises(TrialfinderError, match=f"a worker process died.*{WORKERS_ENV}=1"):
         list(map_files(_dies_on_two, list(range(6)), workers=2))
 
 
@@ -103,3 +108,56 @@ def test_saved_records_read_on_two_cores_equal_those_read_here(
     assert shared.classified == here.classified
     assert set(shared.classified) == {s.nct_id for s in here.studies}
     assert shared.notes == here.notes
+
+
+# Runs the CLI and says, on its last stderr line, whether each search's pages were read in
+# worker processes.
+_WRAPPER = """
+import json, sys
+from trialfinder.ctgov import cores, sources
+forked = []
+class Watched(cores.Workers):
+    def __init__(self, work, count):
+        super().__init__(work, count)
+        forked.append(self.forked)
+sources.Workers = Watched
+from trialfinder.cli.app import main
+code = 0
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "forked": forked}), file=sys.stderr)
+"""
+
+
+def test_an_api_search_read_on_two_cores_equals_one_read_here() -> None:
+    """The CLI against the fake API, in a process of its own (the fake's threads would keep
+    this one from forking): pages read by worker processes give the same CSV."""
+    argv = ["search", "--status", "any", "--limit", "100000", "--format", "csv", "--quiet"]
+    outputs, forked = [], []
+    with FakeCtGov(make_studies(2500)) as server:
+        for workers in ("1", "2"):
+            env = {
+                **os.environ,
+                BASE_URL_ENV: server.base_url,
+                RATE_ENV: "1e6",
+                CACHE_MINUTES_ENV: "0",
+                WORKERS_ENV: workers,
+            }
+            done = subprocess.run(
+                [sys.executable, "-c", _WRAPPER, *argv],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env=env,
+                timeout=120,
+                check=False,
+            )
+            report = json.loads(done.stderr.strip().splitlines()[-1])
+            assert report["code"] in (0, None), done.stderr
+            outputs.append(done.stdout)
+            forked.append(report["forked"])
+    assert forked == [[False], [True]]
+    assert outputs[0].count("\n") == 2501  # the header and every study
+    assert outputs[1] == outputs[0]

@@ -8,7 +8,6 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -16,6 +15,7 @@ import pytest
 from ctgov_server import FakeCtGov, make_studies
 
 from trialfinder.ctgov.client import CtGovClient
+from trialfinder.ctgov.pages import Page
 from trialfinder.ctgov.query import Query
 from trialfinder.ctgov.settings import RATE_ENV, RETRIES_ENV, Settings
 from trialfinder.ctgov.slices import (
@@ -127,9 +127,7 @@ class _InstantLink:
             with self._lock:
                 self.made += 1
             last = number == self.pages
-            yield SimpleNamespace(
-                studies=[{}], number=number, next_token=None if last else "t", total=None
-            )
+            yield Page([{}], next_token=None if last else "t", total=None, number=number)
 
 
 def _slicer(link: _InstantLink, workers: int) -> Slices:

@@ -12,13 +12,13 @@ import random
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from trialfinder.ctgov.cache import cached_json
 from trialfinder.ctgov.pacing import Pacer
+from trialfinder.ctgov.pages import Page, read_page
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, check_nct_id
 from trialfinder.ctgov.retries import (
     Done,
@@ -47,16 +47,6 @@ if TYPE_CHECKING:
     from trialfinder.ctgov.cache import HttpCache
 
 __all__ = ["MAX_PAGE_SIZE", "CtGovClient", "Page", "RetryHook"]
-
-
-@dataclass(frozen=True)
-class Page:
-    """One /studies page as the API sent it."""
-
-    studies: list[dict[str, Any]]
-    next_token: str | None
-    total: int | None
-    number: int
 
 
 class CtGovClient:
@@ -271,6 +261,22 @@ class CtGovClient:
                 f"(content-type {response.headers.get('content-type', '?')})"
             ) from None
 
+    def _whole_page(self, response: httpx.Response, number: int) -> Page:
+        """A page body decoded whole, with what is wrong with it when it is not a page."""
+        body = self._json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("studies"), list):
+            raise ApiError(
+                f"page {number} of the search is not a /studies page: the API sent "
+                f"{describe_raw(body)}"
+            )
+        total = body.get("totalCount")
+        return Page(
+            studies=body.get("studies", []),
+            next_token=body.get("nextPageToken") or None,
+            total=int(total) if isinstance(total, int) else None,
+            number=number,
+        )
+
     # -- endpoints -----------------------------------------------------------------------
 
     def iter_pages(
@@ -309,21 +315,13 @@ class CtGovClient:
                 raise
             if response.status_code >= 400:
                 raise self._status_error(response, during=f"page {number}")
-            body = self._json(response)
-            if not isinstance(body, dict) or not isinstance(body.get("studies"), list):
-                raise ApiError(
-                    f"page {number} of the search is not a /studies page: the API sent "
-                    f"{describe_raw(body)}"
-                )
-            next_token = body.get("nextPageToken") or None
-            total = body.get("totalCount")
-            page = Page(
-                studies=body.get("studies", []),
-                next_token=next_token,
-                total=int(total) if isinstance(total, int) else None,
-                number=number,
-            )
-            del body, response  # the caller frees the page once it has read it
+            cached, _ = cached_json(response)
+            # The usual page keeps its studies as JSON until they are read (pages.py).
+            page = None if cached else read_page(response.content, number)
+            if page is None:
+                page = self._whole_page(response, number)
+            next_token = page.next_token
+            del response  # the caller frees the page once it has read it
             yield page
             del page
             if not next_token:

@@ -17,12 +17,16 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from typing import Generic, TypeVar
 
-from trialfinder.errors import SourceError, TrialfinderError, UsageError
+from trialfinder.errors import TrialfinderError, UsageError
 
-__all__ = ["WORKERS_ENV", "map_files", "worker_count"]
+__all__ = ["WORKERS_ENV", "Workers", "map_files", "worker_count"]
 
 WORKERS_ENV = "TRIALFINDER_WORKERS"
 
@@ -56,11 +60,20 @@ def _can_fork() -> bool:
 
 
 class _Failed:
-    """An error raised in a worker, carried back as its text (exception classes with their
-    own arguments do not all survive pickling)."""
+    """An error raised in a worker, carried back as its class, text and hint (exceptions
+    with arguments of their own do not all survive pickling)."""
 
     def __init__(self, exc: TrialfinderError) -> None:
+        self.kind = type(exc)
         self.message = str(exc)
+        self.hint = exc.hint
+
+    def error(self) -> TrialfinderError:
+        """The error to raise in the caller: of the same kind where it can be made again."""
+        try:
+            return self.kind(self.message, hint=self.hint)
+        except TypeError:  # a kind with arguments of its own
+            return TrialfinderError(self.message, hint=self.hint)
 
 
 def _guarded(work: Callable[[Item], Result], item: Item) -> Result | _Failed:
@@ -70,33 +83,83 @@ def _guarded(work: Callable[[Item], Result], item: Item) -> Result | _Failed:
         return _Failed(exc)
 
 
+class Workers(Generic[Item, Result]):
+    """Up to `count` forked processes doing `work` on items handed over one at a time, as
+    they come (pages while the next ones travel); the results come back in the order given.
+
+    The processes are forked when it is made, so make it before starting other threads. At
+    most two items a process wait their turn: `put` waits for the oldest one first, so a slow
+    `work` slows the caller instead of filling memory. Without processes (see the module's
+    doc) `put` does the work at once, here. Use it as a context manager.
+    """
+
+    def __init__(self, work: Callable[[Item], Result], count: int) -> None:
+        self._work = work
+        self._pending: deque[Future[Result | _Failed]] = deque()
+        self._pool: ProcessPoolExecutor | None = None
+        self._count = count
+        if count >= 2 and _can_fork():
+            self._pool = ProcessPoolExecutor(count, mp_context=get_context("fork"))
+            self._pool.submit(int).result()  # every process forked now, while no thread runs
+
+    @property
+    def forked(self) -> bool:
+        """Whether the work is done in worker processes."""
+        return self._pool is not None
+
+    def put(self, item: Item) -> list[Result]:
+        """Hand over one item; the results finished by now, oldest first."""
+        if self._pool is None:
+            return [self._work(item)]
+        self._pending.append(self._pool.submit(_guarded, self._work, item))
+        done = []
+        while self._pending and (self._pending[0].done() or len(self._pending) > 2 * self._count):
+            done.append(self._result(self._pending.popleft()))
+        return done
+
+    def rest(self) -> list[Result]:
+        """Every result not yet returned, oldest first (waiting for them)."""
+        done = []
+        while self._pending:
+            done.append(self._result(self._pending.popleft()))
+        return done
+
+    @staticmethod
+    def _result(future: Future[Result | _Failed]) -> Result:
+        try:
+            result = future.result()
+        except BrokenProcessPool:
+            raise TrialfinderError(
+                f"a worker process died (out of memory?); try again with {WORKERS_ENV}=1"
+            ) from None
+        if isinstance(result, _Failed):
+            raise result.error()
+        return result
+
+    def close(self) -> None:
+        """Stop the processes (work not yet returned is dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
+
+    def __enter__(self) -> Workers[Item, Result]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def map_files(
     work: Callable[[Item], Result], items: Sequence[Item], *, workers: int | None = None
 ) -> Iterator[Result]:
     """`work(item)` for each item, in order, in up to `workers` forked processes.
 
     `work` must be a module-level function (it is sent to the workers by name) whose results
-    pickle. An error it raises comes back as a `SourceError` with its text.
+    pickle. An error it raises comes back as the same kind of error with its text.
     """
     count = min(worker_count() if workers is None else workers, len(items))
-    if count < 2 or not _can_fork():
-        yield from map(work, items)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-    from functools import partial
-    from multiprocessing import get_context
-
-    with ProcessPoolExecutor(count, mp_context=get_context("fork")) as pool:
-        try:
-            for result in pool.map(partial(_guarded, work), items):
-                if isinstance(result, _Failed):
-                    raise SourceError(result.message)
-                yield result
-        except BrokenProcessPool:
-            raise SourceError(
-                "a worker process reading the saved data died (out of memory?); "
-                f"try again with {WORKERS_ENV}=1"
-            ) from None
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    with Workers(work, count) as pool:
+        for item in items:
+            yield from pool.put(item)
+        yield from pool.rest()

@@ -62,17 +62,18 @@ def workers_for(seconds_per_page: float, pace: float, pages_left: int) -> int:
     return max(1, min(MAX_WORKERS, fit, pages_left))
 
 
-def _date(raw: Any) -> dt.date | None:
+def _date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
     try:
-        text = raw["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"]
-        return dt.date.fromisoformat(str(text)[:10])
-    except (KeyError, TypeError, ValueError):
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
         return None
 
 
-def oldest_date(studies: list[dict[str, Any]]) -> dt.date | None:
+def oldest_date(page: Page) -> dt.date | None:
     """The oldest last-update date on a page (None when no study on it has one)."""
-    dates = [d for d in map(_date, studies) if d is not None]
+    dates = [d for d in map(_date, page.update_dates()) if d is not None]
     return min(dates) if dates else None
 
 
@@ -169,7 +170,7 @@ class Slices:
                 for page in pages:
                     if self._stop.is_set():
                         return
-                    self._put("page", page.studies)
+                    self._put("page", page)
                     first_of_many = page.number == 1 and page.next_token and not missing
                     if first_of_many and self._split(page, low):
                         return
@@ -186,8 +187,8 @@ class Slices:
     def _split(self, page: Page, low: dt.date | None) -> bool:
         """After a big slice's first page: split what is left of it in two; False to keep
         paging it (small enough, or a span of one day)."""
-        left = (page.total or 0) - len(page.studies)
-        oldest = oldest_date(page.studies)
+        left = (page.total or 0) - len(page)
+        oldest = oldest_date(page)
         floor = low or _FIRST_DAY
         if left <= self._share or oldest is None or oldest <= floor:
             return False
@@ -202,11 +203,11 @@ class Slices:
         self._gone.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+    def __iter__(self) -> Iterator[Page]:
         return self.results()
 
-    def results(self) -> Generator[list[dict[str, Any]], None, None]:
-        """Each page's raw studies as it comes, from whichever slice; raises a slice's error."""
+    def results(self) -> Generator[Page, None, None]:
+        """Each page as it comes, from whichever slice; raises a slice's error."""
         try:
             while True:
                 with self._lock:
@@ -234,10 +235,10 @@ def sliced_pages(
 ) -> Slices | None:
     """The rest of a newest-first search after its first page, fetched in concurrent date
     slices; None when the first page gives nothing to cut by (no dates on it)."""
-    oldest = oldest_date(first.studies)
+    oldest = oldest_date(first)
     if oldest is None or params.get("sort") != NEWEST_FIRST:
         return None
-    left = max(1, (first.total or 0) - len(first.studies))
+    left = max(1, (first.total or 0) - len(first))
     slicer = Slices(client, params, workers, share=-(-left // workers), on_retry=on_retry)
     for low, high in _recent_first(_FIRST_DAY, oldest, workers):
         slicer.submit(low, high)

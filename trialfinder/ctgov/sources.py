@@ -9,9 +9,10 @@ sources share, are in `ctgov.local` and `ctgov.hooks` and are named here too.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from trialfinder.ctgov.cores import Workers, worker_count
 from trialfinder.ctgov.hooks import (
     NO_HOOKS,
     Closing,
@@ -20,18 +21,18 @@ from trialfinder.ctgov.hooks import (
     Progress,
     RetryHook,
     StudySource,
-    classify_into,
     dedupe,
 )
 from trialfinder.ctgov.local import FileSource, LocalSource, RecordsSource
+from trialfinder.ctgov.pages import Page, decode_json
 from trialfinder.ctgov.prefetch import ahead
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
 from trialfinder.ctgov.slices import Slices, sliced_pages, workers_for
 from trialfinder.errors import ApiError, RecordError
-from trialfinder.records import Study, describe_raw, nct_id_of, parse_study
+from trialfinder.records import Study, describe_raw, parse_study
 
 if TYPE_CHECKING:
-    from trialfinder.ctgov.client import CtGovClient, Page
+    from trialfinder.ctgov.client import CtGovClient
 
 __all__ = [
     "NO_HOOKS",
@@ -53,6 +54,19 @@ def _from_api(raw: Any, where: str) -> Study:
         return parse_study(raw)
     except RecordError as exc:
         raise ApiError(f"the API sent {where} that is {exc}: {describe_raw(raw)}") from None
+
+
+# (the page's raw studies, as JSON or decoded; where they come from; hooks.classify)
+_Job = tuple["bytes | list[Any]", str, "Callable[[Study], Any] | None"]
+_Records = tuple[list[Study], list[Any]]
+
+
+def _page_records(job: _Job) -> _Records:
+    """One page's records and `classify` of each (in a worker process, or here)."""
+    data, where, classify = job
+    raws = decode_json(data) if isinstance(data, bytes) else data
+    batch = [_from_api(s, f"item {i} {where}") for i, s in enumerate(raws, 1)]
+    return batch, [classify(s) for s in batch] if classify is not None else []
 
 
 def count_slack(total: int) -> int:
@@ -116,14 +130,30 @@ class ApiSource(Closing):
         if hooks.progress:
             hooks.progress(0, None)  # show that work started before the first page arrives
 
-        def take(raws: list[dict[str, Any]], where: str) -> None:
-            batch = [_from_api(s, f"item {i} {where}") for i, s in enumerate(raws, 1)]
+        seen: set[str] | None = None  # with date slices: the ids read so far
+
+        def record(batch: list[Study], results: list[Any]) -> None:
+            if seen is not None:
+                # Slices meet on a boundary day and start over the first page's newest
+                # studies: a study that comes twice that way is no news, kept once.
+                batch = [s for s in batch if s.nct_id not in seen]
+                seen.update(s.nct_id for s in batch)
             studies.extend(batch)
-            classify_into(classified, hooks.classify, batch)
+            for study, result in zip(batch, results, strict=False):
+                classified.setdefault(study.nct_id, result)
             if hooks.studies:
                 hooks.studies(batch)
             if hooks.progress:
                 hooks.progress(len(studies), total)
+
+        def take(page: Page, where: str) -> None:
+            data = page.studies_json()
+            if data is not None and workers.forked:
+                done = workers.put((data, where, hooks.classify))
+            else:
+                done = [_page_records((page.studies, where, hooks.classify))]
+            for batch, results in done:
+                record(batch, results)
 
         def reached(next_token: str | None) -> bool:
             nonlocal studies, truncated
@@ -142,39 +172,41 @@ class ApiSource(Closing):
         seconds = time.monotonic() - started
         total = first.total
         # When nothing will cut the search short, every page is needed: fetch them ahead
-        # while this one is worked on, or, on a slow link, in concurrent date slices.
+        # while this one is worked on, or, on a slow link, in concurrent date slices; and
+        # read their records on every core, in processes forked before those threads start.
         every = bool(first.next_token) and (limit is None or (total or limit + 1) <= limit)
-        rest = self._slices(params, first, seconds, hooks) if every else None
-        later = ahead(pages) if every and rest is None else pages  # started before the work
+        workers: Workers[_Job, _Records] = Workers(_page_records, worker_count() if every else 1)
         try:
-            take(first.studies, "on page 1")
+            rest = self._slices(params, first, seconds, hooks) if every else None
+            later = ahead(pages) if every and rest is None else pages  # before the work
         except BaseException:
-            (rest or later).close()
+            workers.close()
             raise
-        next_token = first.next_token
-        del first  # the raw page goes once its records exist
-        if rest is not None:
-            pages.close()  # the slices bring the rest
-            # Slices meet on a boundary day and start over the first page's newest
-            # studies: a study that comes twice that way is no news, kept once.
-            seen = {s.nct_id for s in studies}
-            for raws in rest:
-                fresh = []
-                for raw in raws:
-                    nct = nct_id_of(raw)
-                    if nct not in seen:  # a raw with no id is kept: parsing then says why
-                        fresh.append(raw)
-                        seen.add(nct or "")
-                take(fresh, "on a page of a date slice")
-        elif not reached(next_token):
-            for page in later:
-                if page.total is not None:
-                    total = page.total
-                take(page.studies, f"on page {page.number}")
-                next_token = page.next_token
-                del page
-                if reached(next_token):
-                    break
+        with workers:
+            try:
+                take(first, "on page 1")
+            except BaseException:
+                (rest or later).close()
+                raise
+            next_token = first.next_token
+            del first  # the raw page goes once its records exist (or are on their way)
+            if rest is not None:
+                pages.close()  # the slices bring the rest
+                seen = {s.nct_id for s in studies}
+                for page in rest:
+                    take(page, "on a page of a date slice")
+                    del page
+            elif not reached(next_token):
+                for page in later:
+                    if page.total is not None:
+                        total = page.total
+                    take(page, f"on page {page.number}")
+                    next_token = page.next_token
+                    del page
+                    if reached(next_token):
+                        break
+            for batch, results in workers.rest():
+                record(batch, results)
         notes: list[str] = []
         studies = dedupe(studies, notes, "the API's pages")
         if not truncated and total is not None and total - len(studies) > count_slack(total):
@@ -197,7 +229,7 @@ class ApiSource(Closing):
     ) -> Slices | None:
         """The rest of the search in concurrent date slices, when the link is what limits
         (ctgov/slices.py); None to go on page by page."""
-        pages_left = -(-((first.total or 0) - len(first.studies)) // MAX_PAGE_SIZE)
+        pages_left = -(-((first.total or 0) - len(first)) // MAX_PAGE_SIZE)
         if self.workers is not None:
             workers = min(self.workers, max(1, pages_left))
         else:
