@@ -50,7 +50,7 @@ def test_parts_are_disjoint_across_files() -> None:
 
 
 def test_heldout_ids_are_not_in_the_hand_labelled_sets_or_shared_records() -> None:
-    """A held-out text the rules were written against (labels, families, records) is not held out."""
+    """A text the rules were written against (labels, families, records) is not held out."""
     written = (TESTS_DIR / "cart_labels.py").read_text(encoding="utf-8") + (
         TESTS_DIR / "cart_families.py"
     ).read_text(encoding="utf-8")
