@@ -1,8 +1,11 @@
 """The real labelled set gathered for issue 9: registry eligibility texts and study titles.
 
-The texts live in tests/data/cart_real_texts.json with where each came from (`source`), its
-label and why, and its part: `dev` (rules may be written against it) or `heldout` (scored once
-per change, never tuned to). Labels follow the label rules of `trialfinder.cart.stance`.
+The texts live in JSON files under tests/data (`REAL_FILES`), each entry with where it came
+from (`source`), its label and why, and its part: `dev` (rules may be written against it) or
+`heldout` (scored once per change, never tuned to). Labels follow the label rules of
+`trialfinder.cart.stance`. `REAL_TEXTS` holds batches 1-3 (all retired into development in
+stop 16); `REAL_BATCH4` holds the blind held-out batch 4, labelled before any classifier run.
+The case functions read every file.
 """
 
 from __future__ import annotations
@@ -14,21 +17,30 @@ from typing import Any
 
 from cart_labels import Case, StudyCase, _study
 
-REAL_TEXTS = Path(__file__).resolve().parent / "data" / "cart_real_texts.json"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+REAL_TEXTS = DATA_DIR / "cart_real_texts.json"
+REAL_BATCH4 = DATA_DIR / "cart_real_batch4.json"
+REAL_FILES = (REAL_TEXTS, REAL_BATCH4)
 SPLITS = ("dev", "heldout")
 
 
 @cache
-def _data() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(REAL_TEXTS.read_text(encoding="utf-8"))
+def load_real_file(path: Path) -> dict[str, Any]:
+    """One real-text file as stored: {"about": str, "criteria": [...], "studies": [...]}."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def _entries(kind: str) -> list[dict[str, Any]]:
+    """The `criteria` or `studies` entries of every real file, file by file."""
+    return [entry for path in REAL_FILES for entry in load_real_file(path)[kind]]
 
 
 def real_text_cases(split: str) -> tuple[Case, ...]:
     """The real eligibility texts of one part, as Cases (name = NCT id or source key)."""
     return tuple(
         Case(c["nct_id"], "real-text", c["text"], c["label"])
-        for c in _data()["criteria"]
+        for c in _entries("criteria")
         if c["split"] == split
     )
 
@@ -41,6 +53,6 @@ def real_study_cases(split: str) -> tuple[StudyCase, ...]:
             _study(s["title"], [("OTHER", n, []) for n in s["interventions"]]),
             s["car_t"],
         )
-        for s in _data()["studies"]
+        for s in _entries("studies")
         if s["split"] == split
     )

@@ -2,27 +2,58 @@
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
-from cart_labels import LABELS
-from cart_real import REAL_TEXTS, SPLITS, real_study_cases, real_text_cases
+import pytest
+from cart_labels import LABELS, RECORDS_DIR
+from cart_real import REAL_BATCH4, REAL_FILES, SPLITS, load_real_file
+
+TESTS_DIR = Path(__file__).resolve().parent
 
 
-def test_every_entry_names_its_source_part_and_label() -> None:
-    data = json.loads(REAL_TEXTS.read_text(encoding="utf-8"))
-    assert data["criteria"] and data["studies"]
+@pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.name)
+def test_every_entry_names_its_source_part_and_label(path: Path) -> None:
+    data = load_real_file(path)
+    assert data["about"].strip() and data["criteria"] and data["studies"]
     for entry in data["criteria"]:
-        assert entry["source"] and entry["why"] and entry["text"].strip()
+        assert entry["nct_id"] and entry["source"] and entry["why"] and entry["text"].strip()
         assert entry["split"] in SPLITS and entry["label"] in LABELS
     for entry in data["studies"]:
-        assert entry["source"] and entry["title"]
+        assert entry["nct_id"] and entry["source"] and entry["title"]
+        assert isinstance(entry["interventions"], list)
         assert entry["split"] in SPLITS and isinstance(entry["car_t"], bool)
 
 
-def test_parts_are_disjoint() -> None:
-    """Development is never empty; the held-out part may be, between a retirement of the
-    scored entries into development (stop 16) and the next blind batch."""
-    for cases in (real_text_cases, real_study_cases):
-        dev = {c.name for c in cases("dev")}
-        held = {c.name for c in cases("heldout")}
-        assert dev and not dev & held
+def test_batch4_is_all_heldout_and_has_no_repeated_text() -> None:
+    data = load_real_file(REAL_BATCH4)
+    entries = [*data["criteria"], *data["studies"]]
+    assert all(e["split"] == "heldout" and e["batch"] == 4 for e in entries)
+    for kind in ("criteria", "studies"):
+        names = [e["nct_id"] for e in data[kind]]
+        assert len(names) == len(set(names)), f"an NCT id is twice in {kind}"
+
+
+def _ids(split: str) -> set[str]:
+    return {
+        e["nct_id"]
+        for path in REAL_FILES
+        for kind in ("criteria", "studies")
+        for e in load_real_file(path)[kind]
+        if e["split"] == split
+    }
+
+
+def test_parts_are_disjoint_across_files() -> None:
+    """Development is never empty; no NCT id is in development and held out, in any file."""
+    dev, held = _ids("dev"), _ids("heldout")
+    assert dev and not dev & held
+
+
+def test_heldout_ids_are_not_in_the_hand_labelled_sets_or_shared_records() -> None:
+    """A text the rules were written against (labels, families, records) is not held out."""
+    written = (TESTS_DIR / "cart_labels.py").read_text(encoding="utf-8") + (
+        TESTS_DIR / "cart_families.py"
+    ).read_text(encoding="utf-8")
+    records = " ".join(p.name for p in RECORDS_DIR.glob("*")) if RECORDS_DIR.is_dir() else ""
+    seen = [n for n in _ids("heldout") if n in written or n in records]
+    assert not seen, f"held-out ids already used in development: {seen}"
