@@ -8,6 +8,10 @@ prints one table: wall and CPU seconds, requests, bytes per study, studies a sec
 memory, and each target with PASS or FAIL, the floors they are judged against measured in the
 same run. Scenarios (--only): slow, pace, source, memory, stages, bytes, help.
 
+CPU seconds include the worker processes trialfinder forks to read pages on every core, and
+so does peak memory: the main process's peak plus each worker's (a worker's counts the pages
+it shares with the main process again, so the figure is an upper bound).
+
 `--quick` is for iterating: 1,020 studies, 0.2 s and 0.1 s latency; about a minute. The thin
 peer's row needs `pip install -e '.[bench]'` (PyPI's ctgov), and is skipped without it.
 """

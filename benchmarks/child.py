@@ -32,6 +32,7 @@ class ChildRun:
     wall: float  # seconds, as the parent saw it (interpreter start and imports included)
     cpu: float  # the child's user + system seconds
     peak_rss: int  # bytes
+    workers_peak_rss: int  # bytes: the largest worker process it forked (0: none)
     requests: int  # the API client's count (0 for files)
     bytes_received: int  # response bodies, the API client's count
     output: Path  # the child's stdout
@@ -53,8 +54,11 @@ def peak_rss() -> int:
 
 
 def write_stats(path: str, stats: Mapping[str, Any]) -> None:
-    """The child's last act: its figures, as JSON, where the parent reads them."""
-    Path(path).write_text(json.dumps({"peak_rss": peak_rss(), **stats}), encoding="utf-8")
+    """The child's last act: its figures, as JSON, where the parent reads them. The worker
+    processes trialfinder forks have ended by now; ru_maxrss of children is the largest."""
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    figures = {"peak_rss": peak_rss(), "workers_peak_rss": workers, **stats}
+    Path(path).write_text(json.dumps(figures), encoding="utf-8")
 
 
 def run_child(
@@ -93,6 +97,7 @@ def run_child(
         wall=wall,
         cpu=cpu,
         peak_rss=int(figures.pop("peak_rss", 0)),
+        workers_peak_rss=int(figures.pop("workers_peak_rss", 0)),
         requests=int(figures.pop("requests", 0)),
         bytes_received=int(figures.pop("bytes_received", 0)),
         output=output,

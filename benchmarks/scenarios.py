@@ -23,6 +23,7 @@ from benchmarks import corpus, peer
 from benchmarks.child import ChildRun, run_child
 from benchmarks.stages import run_stages, search_query, table_fields
 from trialfinder.ctgov.client import CtGovClient
+from trialfinder.ctgov.cores import usable_cores
 from trialfinder.ctgov.settings import RATE_ENV, Settings
 
 MB = 1e6
@@ -40,7 +41,7 @@ class Row:
     requests: int | None = None
     bytes_per_study: float | None = None
     rate: float | None = None  # studies (or texts) a second
-    peak_mb: float | None = None
+    peak_mb: float | None = None  # the main process's, plus its workers' when it forked any
     target: str = ""
     result: str = ""  # PASS, FAIL, SKIP, ERROR, SHORT
 
@@ -84,6 +85,13 @@ def _requests_served(server: FakeCtGov, before: int) -> int:
     return len(server.requests) - before
 
 
+def _peak_mb(run: ChildRun) -> float:
+    """Peak memory of a run: the main process's, plus each worker process's peak when it
+    forked any (they share the main process's pages, counted again here: an upper bound)."""
+    workers = usable_cores() if run.workers_peak_rss else 0
+    return (run.peak_rss + workers * run.workers_peak_rss) / MB
+
+
 def _cli(bench: Bench, label: str, env: dict[str, str], fmt: str = "table") -> tuple[Row, float]:
     """The default-table (or `fmt`) search against the server; its row and wall seconds."""
     assert bench.server is not None
@@ -100,7 +108,7 @@ def _cli(bench: Bench, label: str, env: dict[str, str], fmt: str = "table") -> t
         _requests_served(bench.server, before),
         run.bytes_received / bench.studies,
         bench.studies / run.wall,
-        run.peak_rss / MB,
+        _peak_mb(run),
         result=problem,
     )
     return row, run.wall
@@ -174,7 +182,7 @@ def _source_run(bench: Bench, count: int) -> tuple[ChildRun, str]:
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
-    bench.source_peak[count] = run.peak_rss / MB
+    bench.source_peak[count] = _peak_mb(run)
     return run, problem
 
 
@@ -182,7 +190,7 @@ def source(bench: Bench) -> None:
     """`search --source DIR --format csv` over the studies saved as pages: < 3 s, < 300 MB."""
     run, problem = _source_run(bench, bench.studies)
     pages = -(-bench.studies // corpus.PAGE_SIZE)
-    ok = run.wall < 3 and run.peak_rss / MB < 300
+    ok = run.wall < 3 and _peak_mb(run) < 300
     bench.rows.append(
         Row(
             f"--source DIR ({pages} files) --format csv",
@@ -191,7 +199,7 @@ def source(bench: Bench) -> None:
             0,
             None,
             bench.studies / run.wall,
-            run.peak_rss / MB,
+            _peak_mb(run),
             "wall < 3 s, peak < 300 MB",
             problem or bench.verdict(ok),
         )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
+
+import msgspec
 
 _JSON: Final = "application/json"
 _TEXT: Final = "text/plain"
@@ -46,7 +47,9 @@ class _Response:
 
     @classmethod
     def json(cls, payload: object) -> _Response:
-        return cls(200, json.dumps(payload, ensure_ascii=False).encode("utf-8"), _JSON)
+        # msgspec writes the same JSON ten times faster than json.dumps: on the benchmark's two
+        # cores the fake's own encoding (0.24 s a full page) would compete with the client.
+        return cls(200, msgspec.json.encode(payload), _JSON)
 
 
 class _HttpError(Exception):
