@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -21,6 +21,8 @@ def cell_text(value: Any, *, rounded: bool = False) -> str:
     Numbers keep their precision (coordinates must stay usable on a map) unless `rounded`,
     which tables use for distances.
     """
+    if type(value) is str:  # most cells
+        return clean_line(value)
     value = plain(value)
     if value is None:
         return ""
@@ -50,6 +52,12 @@ def csv_cell(value: Any) -> str:
 def neutralise_formula(text: str) -> str:
     """Prefix a cell a spreadsheet would run as a formula with an apostrophe."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def rows_of(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """The frame's values in `columns`, row by row, as Python values (a column at a time:
+    several times quicker than `to_dict("records")`)."""
+    return zip(*(frame[c].tolist() for c in columns), strict=True)
 
 
 def json_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:

@@ -40,13 +40,13 @@ class Format:
 
 def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     """CSV with a header row, stable column order, formula-like cells neutralised."""
-    from trialfinder.render.cells import csv_cell
+    from trialfinder.render.cells import csv_cell, rows_of
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
-    for row in frame[list(columns)].to_dict("records"):
-        writer.writerow([csv_cell(row[c]) for c in columns])
+    for row in rows_of(frame, columns):
+        writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue()
 
 
