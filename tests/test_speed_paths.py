@@ -252,3 +252,29 @@ def test_no_part_of_the_mention_regex_can_match_a_separator() -> None:
     for sep in vocab_module._SEPARATORS:
         assert not re.match(r"[\w\s\d]", sep)
         assert ord(sep) not in singles and not any(a <= ord(sep) <= b for a, b in ranges), sep
+
+
+def _criteria_texts() -> list[str]:
+    from cart_families import FAMILY_DEV
+    from cart_labels import HAND_CASES, HELDOUT_CASES
+    from cart_real import real_text_cases
+
+    texts = [t for raw in real_raws() if (t := parse_study(raw).eligibility_criteria)]
+    written = (*FAMILY_DEV, *HAND_CASES, *HELDOUT_CASES, *real_text_cases("dev"))
+    texts += [c.text for c in written if c.text]
+    return texts
+
+
+def test_the_stance_reads_only_sentences_that_could_hold_a_mention_and_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sentences without an anchor are skipped unread (`reading.could_hold`): the stance and
+    its evidence equal those of reading every sentence, on every real and written text."""
+    from trialfinder.cart import stance
+
+    texts = _criteria_texts()
+    assert sum(stance.could_hold(t, stance._MENTION) is not None for t in texts) > 100
+    fast = [stance.classify_prior_car_t(t) for t in texts]
+    monkeypatch.setattr(stance, "could_hold", lambda text, tokens: None)
+    assert [stance.classify_prior_car_t(t) for t in texts] == fast
+    assert {s.label for s in fast} == {"required", "allowed", "excluded", "unmentioned"}

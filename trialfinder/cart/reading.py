@@ -10,6 +10,7 @@ are OR'd routes until the next lead-in.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -19,7 +20,19 @@ from trialfinder.cart.vocab import Mention, vocabulary
 # -- eligibility text: markup, mentions and the cues around them -----------------------------------
 
 _UNESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>|~])")
-_WIDE = str.maketrans({"；": ";", "，": ",", "：": ":", "（": "(", "）": ")", "\u00a0": " "})
+# Full-width punctuation and the no-break space, read as their ASCII selves (one for one).
+_WIDE = (("；", ";"), ("，", ","), ("：", ":"), ("（", "("), ("）", ")"), ("\u00a0", " "))
+
+
+def _narrow(text: str) -> str:
+    """`text` with `_WIDE` characters replaced (str.translate with a table is several times
+    slower on the non-ASCII text that most criteria are: "≥")."""
+    for wide, narrow in _WIDE:
+        if wide in text:
+            text = text.replace(wide, narrow)
+    return text
+
+
 _TOKENS = {"car": "zcarz", "modified": "zmodz", "class": "zclsz"}
 _MERGE = re.compile(
     r"(?:zcarz|zmodz)(?:[- ]+t\b|[- ]+(?:cells?|lymphocytes?)\b|\s*[(\[]\s*(?:zcarz|zmodz)\s*[)\]]"
@@ -65,7 +78,7 @@ def clean_markup(text: str) -> str:
     """Undo markdown escapes and full-width punctuation, and read a bracketed target before a
     class word as the target itself (for matching, never for evidence)."""
     if "\\" in text or not text.isascii():
-        text = _UNESCAPE.sub(r"\1", text).translate(_WIDE)
+        text = _narrow(_UNESCAPE.sub(r"\1", text) if "\\" in text else text)
     return read_brackets(text) or text
 
 
@@ -169,8 +182,35 @@ def _header_kind(line: str) -> str | None:
     return "exclusion" if m.group("kind").lower() in ("exclusion", "ineligibility") else "inclusion"
 
 
-def criteria_sentences(text: str) -> Iterator[Sentence]:
-    """Sentences of eligibility text with their section, lead-in and OR-alternative flag."""
+def could_hold(text: str, tokens: re.Pattern[str]) -> Callable[[int, int], bool] | None:
+    """Where in `text` a sentence could hold a mention: a test of a span (start, end) that is
+    False only when no anchor of the vocabulary and no bracketed target ("(BCMA)-directed")
+    starts in it, so reading the span would find nothing. It looks at the text as
+    `clean_markup` reads it: full-width punctuation is one character for one, so positions
+    hold. None when text must be read everywhere: with escapes (unescaping moves positions),
+    with a letter whose lower case has another length, or holding one of the normalised
+    `tokens` as written."""
+    if "\\" in text:
+        return None
+    read = text if text.isascii() else _narrow(text)
+    spans = vocabulary().anchors.spans(read)
+    if spans is None or tokens.search(read.lower()):
+        return None
+    starts = sorted([s for s, _ in spans] + [m.start() for m in _BRACKETED_TARGET.finditer(read)])
+
+    def holds(start: int, end: int) -> bool:
+        at = bisect_left(starts, start)
+        return at < len(starts) and starts[at] < end
+
+    return holds
+
+
+def criteria_sentences(
+    text: str, wanted: Callable[[int, int], bool] | None = None
+) -> Iterator[Sentence]:
+    """Sentences of eligibility text with their section, lead-in and OR-alternative flag;
+    with `wanted` (see `could_hold`), only those of the lines it wants (the others still give
+    their section and lead-ins)."""
     lines: list[tuple[int, int, str | None]] = []  # (start, end, header kind or None)
     pos, ascii = 0, text.isascii()
     for raw in text.splitlines(keepends=True):
@@ -212,7 +252,8 @@ def criteria_sentences(text: str) -> Iterator[Sentence]:
         previous_or = bool(stack) and stack[-1][0] == indent and _trailing_or(stack[-1][2])
         alternative = bool(_alt_lead(lead) or _trailing_or(body) or previous_or)
         stack.append((indent, bullet, clean_markup(body).strip().lower()))
-        yield from _split(text, start + indent, end, section, lead, alternative)
+        if wanted is None or wanted(start + indent, end):
+            yield from _split(text, start + indent, end, section, lead, alternative)
 
 
 def _trailing_or(line: str) -> bool:

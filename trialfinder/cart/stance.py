@@ -79,6 +79,7 @@ from typing import TYPE_CHECKING, Any
 from trialfinder.cart.reading import (
     Sentence,
     clean_markup,
+    could_hold,
     criteria_sentences,
     cue,
     normalise_mentions,
@@ -343,7 +344,10 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     classes = cache(lambda: vocab.class_context(text))
 
     best: tuple[int, str, Sentence] | None = None
-    for sentence in criteria_sentences(criteria):
+    wanted = could_hold(criteria, _MENTION)  # a sentence without an anchor reads as nothing
+    for sentence in criteria_sentences(criteria, wanted):
+        if wanted is not None and not wanted(sentence.start, sentence.end):
+            continue
         clean = clean_markup(criteria[sentence.start : sentence.end])
         low = clean.lower()
         # No anchor, no mention: the sentence would normalise to itself, lower-cased.
