@@ -271,9 +271,10 @@ def test_the_stance_reads_only_sentences_that_could_hold_a_mention_and_loses_not
     """Sentences without an anchor are skipped unread (`reading.could_hold`): the stance and
     its evidence equal those of reading every sentence, on every real and written text."""
     from trialfinder.cart import stance
+    from trialfinder.cart.reading import could_hold
 
     texts = _criteria_texts()
-    assert sum(stance.could_hold(t, stance._MENTION) is not None for t in texts) > 100
+    assert sum(could_hold(t, stance._MENTION) is not None for t in texts) > 100
     fast = [stance.classify_prior_car_t(t) for t in texts]
     monkeypatch.setattr(stance, "could_hold", lambda text, tokens: None)
     assert [stance.classify_prior_car_t(t) for t in texts] == fast
