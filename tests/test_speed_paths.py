@@ -279,3 +279,32 @@ def test_the_stance_reads_only_sentences_that_could_hold_a_mention_and_loses_not
     monkeypatch.setattr(stance, "could_hold", lambda text, tokens: None)
     assert [stance.classify_prior_car_t(t) for t in texts] == fast
     assert {s.label for s in fast} == {"required", "allowed", "excluded", "unmentioned"}
+
+
+def test_therapy_classes_equal_trying_every_class_on_every_real_text() -> None:
+    vocab = vocabulary()
+    texts = {t for raw in real_raws() for t in study_texts(parse_study(raw)) if t}
+    found = 0
+    for text in texts:
+        assert vocab.classes_in(text) == vocab.plain_classes_in(text), text[:200]
+        found += bool(vocab.plain_classes_in(text))
+    assert found > 100  # the comparison covers texts that hold classes
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([rx for _, rx in vocabulary()._class_res]).flatmap(st.from_regex)
+        | st.sampled_from(_GLUE)
+        | _GAPS,
+        max_size=4,
+    ).map("".join)
+)
+def test_therapy_classes_equal_trying_every_class_on_text_the_patterns_generate(
+    text: str,
+) -> None:
+    """Text made of what each class pattern matches: every alternative must hold one of its
+    class's anchors (the drugs' names, and the "anchors" its patterns name)."""
+    vocab = vocabulary()
+    for variant in (text, text.lower(), text.upper()):
+        assert vocab.classes_in(variant) == vocab.plain_classes_in(variant)

@@ -207,11 +207,17 @@ class Vocabulary:
         )
         self.car_classes: dict[str, str] = dict(data["car_classes"])
         classes: list[tuple[str, re.Pattern[str]]] = []
-        for c in data["therapy_classes"]:
+        # Each class is tried only where one of its anchors is (its drugs' names, and the
+        # "anchors" its patterns hold): most names and titles hold none of them.
+        self._class_of: dict[str, set[int]] = {}
+        for number, c in enumerate(data["therapy_classes"]):
             parts = [_alternation(c["drugs"], loose_hyphen=True)] if c["drugs"] else []
             parts += c["patterns"]
             classes.append((c["name"], re.compile(f"{_L}(?:{'|'.join(parts)}){_R}", re.I)))
+            for anchor in [a for d in c["drugs"] for a in name_anchors(d)] + c["anchors"]:
+                self._class_of.setdefault(anchor.lower(), set()).add(number)
         self._class_res = tuple(classes)
+        self._class_scan = AnchorScan(self._class_of, ())
 
     # -- recognisers -----------------------------------------------------------------------
 
@@ -307,6 +313,17 @@ class Vocabulary:
 
     def classes_in(self, text: str) -> list[str]:
         """Names of the therapy classes whose drugs or phrases occur in text."""
+        spans = self._class_scan.spans(text)
+        if spans is None:  # case twins or a lower case of another length: try every class
+            return self.plain_classes_in(text)
+        low = text.lower()
+        tried = set().union(*(self._class_of[low[a:b]] for a, b in spans))
+        return [
+            name for i, (name, rx) in enumerate(self._class_res) if i in tried and rx.search(text)
+        ]
+
+    def plain_classes_in(self, text: str) -> list[str]:
+        """The classes found by trying every class pattern (what `classes_in` must equal)."""
         return [name for name, pattern in self._class_res if pattern.search(text)]
 
     def canonical_target(self, text: str) -> str | None:
