@@ -93,3 +93,24 @@ def test_with_a_limit_no_page_is_fetched_ahead() -> None:
             assert source.requests_made == 1
     assert len(fetched.studies) == 1000
     assert fetched.truncated
+
+
+def test_the_idle_hook_is_called_once_while_the_next_page_travels() -> None:
+    """`Hooks.idle` runs once, after page 1 and before page 2 has come (the caller imports
+    pandas there); a search of one page has no wait and no call."""
+    with FakeCtGov(make_studies(2500)) as server:
+        settings = Settings.from_env({RATE_ENV: "1e6"}, base_url=server.base_url)
+        calls: list[int] = []
+        pages_then: list[int] = []
+
+        def idle() -> None:
+            calls.append(1)
+            pages_then.append(len(sizes))
+
+        sizes: list[int] = []
+        hooks = Hooks(studies=lambda batch: sizes.append(len(batch)), idle=idle)
+        with ApiSource(CtGovClient(settings), workers=1) as source:
+            source.fetch(Query.build(status=["any"]), hooks=hooks)
+            assert calls == [1] and pages_then == [1]
+            source.fetch(Query.build(status=["any"], limit=10), limit=10, hooks=hooks)
+            assert calls == [1]

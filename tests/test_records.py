@@ -11,8 +11,9 @@ import pytest
 from records import real_studies
 
 from trialfinder.errors import RecordError
-from trialfinder.frames import SITE_COLUMNS, STUDY_COLUMNS, sites_frame, studies_frame, study_row
+from trialfinder.frames import sites_frame, studies_frame, study_row
 from trialfinder.records import Contact, Study, clean_date, parse_age_years, parse_study
+from trialfinder.schema import SITE_COLUMNS, STUDY_COLUMNS
 
 
 def dig(obj: Any, *path: str) -> Any:

@@ -128,3 +128,57 @@ def test_a_real_table_loads_the_table_library(records_dir: Path) -> None:
     assert code == 0
     assert {"pandas", "tabulate"} <= set(loaded)
     assert "nct_id" in out.splitlines()[0]
+
+
+_FIRST_REQUEST = """
+import json, sys
+import httpx
+seen = []
+send = httpx.Client.send
+def first(self, *args, **kwargs):
+    if not seen:
+        seen.append(sorted(m for m in ("pandas", "numpy") if m in sys.modules))
+    return send(self, *args, **kwargs)
+httpx.Client.send = first
+from trialfinder.cli.app import main
+code = 0
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+sys.stderr.write("\\n" + json.dumps({"code": code, "heavy": seen[0] if seen else None}) + "\\n")
+"""
+
+
+def test_a_search_sends_its_first_request_before_importing_pandas() -> None:
+    """pandas (0.25 s) is imported while the next page travels (`Hooks.idle`), not before
+    the first request leaves."""
+    from ctgov_server import FakeCtGov, make_studies
+
+    with FakeCtGov(make_studies(1500)) as server:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _FIRST_REQUEST,
+                "search",
+                "--status",
+                "any",
+                "--limit",
+                "5000",
+                "--api-url",
+                server.base_url,
+                "--format",
+                "csv",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6"},
+            timeout=120,
+            check=False,
+        )
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    assert report["code"] in (0, None), done.stderr
+    assert report["heavy"] == []
+    assert done.stdout.count("\n") == 1501  # and the search is whole

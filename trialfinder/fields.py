@@ -16,8 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from trialfinder.cart.profile import CART_COLUMNS
-from trialfinder.frames import SITE_COLUMNS
-from trialfinder.geo.distance import NEAREST_COLUMNS
+from trialfinder.schema import NEAREST_COLUMNS, SITE_COLUMNS
 
 if TYPE_CHECKING:
     from trialfinder.ctgov.query import Query
@@ -70,7 +69,7 @@ _PROFILE: tuple[str, ...] = (
 _SITES: tuple[str, ...] = ("Location", "CentralContact")  # a site without a contact: the trial's
 
 COLUMN_FIELDS: Mapping[str, tuple[str, ...]] = {
-    # study columns (frames.STUDY_COLUMNS)
+    # study columns (schema.STUDY_COLUMNS)
     "nct_id": ("NCTId",),
     "title": ("BriefTitle", "OfficialTitle"),
     "status": ("OverallStatus",),

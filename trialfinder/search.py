@@ -11,17 +11,15 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from trialfinder import filters
 from trialfinder.ctgov.sources import NO_HOOKS, Hooks, StudySource
 from trialfinder.fields import ALL_FIELDS, fields_for
-from trialfinder.frames import STUDY_COLUMNS, sites_frame, studies_frame
-from trialfinder.geo.distance import NEAREST_COLUMNS
 from trialfinder.records import Study
+from trialfinder.schema import NEAREST_COLUMNS, STUDY_COLUMNS
 from trialfinder.spec import Search, SearchOptions, SearchSpec
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas, frames and filters are imported when the first frame is built
+    import pandas as pd
+
     from trialfinder.ctgov.query import Query
 
 __all__ = [
@@ -82,6 +80,8 @@ class SearchResult:
     @property
     def sites(self) -> pd.DataFrame:
         """One row per site of the result's studies (within the radius with --near)."""
+        import pandas as pd
+
         if not isinstance(self._sites, pd.DataFrame):
             self._sites = self._sites()
         return self._sites
@@ -145,6 +145,8 @@ def _add_cart_columns(
 ) -> pd.DataFrame:
     """The CAR-T columns of each row, from `profiles` (made as pages came) or made now, and
     each study's --therapy-class group when `groups`."""
+    import pandas as pd
+
     from trialfinder.cart.options import study_groups
     from trialfinder.cart.profile import CART_COLUMNS, profile_row
     from trialfinder.text import clean_line
@@ -208,6 +210,8 @@ def _near_reasons(
     lost: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, where: str
 ) -> list[tuple[str, str, str]]:
     """Why each trial `lost` has no site near: its nearest open site, wherever it is."""
+    import pandas as pd
+
     from trialfinder.geo.distance import OPEN_SITE_STATUSES, measure
 
     assert options.near is not None
@@ -315,6 +319,8 @@ def run_search(
     profiles = fetched.classified
     records = {s.nct_id: s for s in fetched.studies}
     notes = list(fetched.notes)
+    from trialfinder import filters
+    from trialfinder.frames import sites_frame, studies_frame
 
     frame = studies_frame(fetched.studies)
     # Saved data gets the whole query locally; server results get its structured part again,
@@ -365,11 +371,15 @@ def run_search(
 
 
 def _sites_of(studies: list[Study]) -> pd.DataFrame:
+    from trialfinder.frames import sites_frame
+
     return sites_frame(studies).reset_index(drop=True)
 
 
 def study_rows(studies: Sequence[Study]) -> pd.DataFrame:
     """Studies as one row each with every study and CAR-T column (for `show` as a table)."""
+    from trialfinder.frames import studies_frame
+
     return _add_cart_columns(studies_frame(studies), {s.nct_id: s for s in studies})
 
 

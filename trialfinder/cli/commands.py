@@ -156,7 +156,7 @@ def _run(
     """The search's result, and what the cache did (`cache`: --no-cache, --refresh);
     `columns`: what the output reads (the API is asked only for that)."""
     from trialfinder.cli.progress import ProgressBar
-    from trialfinder.ctgov.sources import NO_HOOKS, Hooks
+    from trialfinder.ctgov.sources import Hooks
     from trialfinder.search import run_search
 
     no_cache, refresh = cache
@@ -164,12 +164,20 @@ def _run(
     data_source = open_source(source, api_url, no_cache=no_cache, refresh=refresh, say=say)
     bar = ProgressBar(seconds_per_page=data_source.pace or 1.2)
     try:
-        hooks = NO_HOOKS if quiet else Hooks(progress=bar, retry=bar.retrying)
+        hooks = Hooks(idle=_preload) if quiet else Hooks(bar, bar.retrying, idle=_preload)
         result = run_search(plan.query, data_source, plan.options, hooks=hooks, columns=columns)
         return result, cache_notes(data_source)
     finally:
         bar.finish()
         data_source.close()
+
+
+def _preload() -> None:
+    """Import the frames' modules (pandas) while the API's next page travels: the first
+    request leaves before them."""
+    import trialfinder.filters
+    import trialfinder.frames
+    import trialfinder.geo.distance  # noqa: F401
 
 
 def _summary(

@@ -33,6 +33,9 @@ class Hooks:
     # with several: then a module-level function); the results come back in
     # `Fetched.classified`. It must not depend on the order records come in.
     classify: Callable[[Study], Any] | None = None
+    # Called once when the source has sent for more pages and has nothing to do but wait for
+    # them: a caller imports there what it needs only afterwards (pandas, for the frames).
+    idle: Callable[[], None] | None = None
 
 
 NO_HOOKS = Hooks()

@@ -190,6 +190,8 @@ class ApiSource(Closing):
                 raise
             next_token = first.next_token
             del first  # the raw page goes once its records exist (or are on their way)
+            if every and hooks.idle:
+                hooks.idle()  # the next page is on its way
             if rest is not None:
                 pages.close()  # the slices bring the rest
                 seen = {s.nct_id for s in studies}

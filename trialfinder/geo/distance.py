@@ -29,7 +29,6 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from trialfinder.errors import InvalidOption
-from trialfinder.frames import SITE_COLUMNS as FRAME_SITE_COLUMNS
 from trialfinder.geo.places import (
     Place,
     country_key,
@@ -40,6 +39,8 @@ from trialfinder.geo.places import (
     us_state_code,
 )
 from trialfinder.geo.sphere import EARTH_RADIUS_KM, KM_PER_MILE, haversine_km
+from trialfinder.schema import NEAREST_COLUMNS
+from trialfinder.schema import SITE_COLUMNS as FRAME_SITE_COLUMNS
 
 __all__ = [
     "DEFAULT_RADIUS",
@@ -66,15 +67,6 @@ __all__ = [
 
 OPEN_SITE_STATUSES = frozenset({"RECRUITING", "NOT_YET_RECRUITING"})
 SITE_COLUMNS = tuple(FRAME_SITE_COLUMNS)  # the sites frame trialfinder.frames builds
-NEAREST_COLUMNS = (
-    "nct_id",
-    "nearest_site",
-    "nearest_site_city",
-    "distance_mi",
-    "distance_km",
-    "nearest_site_contact",
-    "nearest_site_located_by",
-)
 # Appended to `located_by` for a site kept on the trial's status (it lists none of its own).
 STATUS_FROM_TRIAL = "; site status from trial"
 # Float noise only: a site constructed at exactly the radius may compute a few ulps beyond it.
