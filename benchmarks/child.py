@@ -9,6 +9,7 @@ the serving parent's) and the API client's own counts of requests and response b
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -126,6 +127,8 @@ def main(argv: list[str]) -> None:
         cli_main(argv[1:])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        gc.freeze()  # as the `trialfinder` command does (trialfinder.cli.app.entry)
     sys.stdout.flush()
     write_stats(argv[0], counts)
     raise SystemExit(code)

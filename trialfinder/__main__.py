@@ -1,6 +1,6 @@
 """`python -m trialfinder`: the same as the `trialfinder` command."""
 
-from trialfinder.cli.app import main
+from trialfinder.cli.app import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -147,6 +147,17 @@ def _tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def entry() -> None:
+    """The `trialfinder` command: `main`, then an exit that skips the interpreter's last
+    collection, a walk over every object still alive (0.17 s after a 20,000-study search);
+    what is left then is memory only, since outputs and stores are closed by the commands.
+    Tests call `main`, which leaves the collector as it was."""
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and turn every failure into one clear line."""
     _tune_gc()
