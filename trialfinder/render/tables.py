@@ -46,7 +46,7 @@ def _cells(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
 
 
 def _natural(column: str, cells: Sequence[str]) -> int:
-    return max([display_width(column), *(display_width(c) for c in cells)])
+    return max(display_width(column), max(map(display_width, cells), default=0))
 
 
 def fit_columns(

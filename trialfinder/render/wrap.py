@@ -88,6 +88,8 @@ def display_width(text: str) -> int:
 
 def pad(text: str, width: int) -> str:
     """`text` padded with spaces to `width` display columns."""
+    if text.isascii() and text.isprintable():
+        return text.ljust(width)
     return text + " " * max(0, width - display_width(text))
 
 
@@ -110,7 +112,9 @@ def wrap_text(text: str, width: int, within: re.Pattern[str] | None = None) -> l
 def _wrap(
     text: str, width: int, breaks: re.Pattern[str], within: re.Pattern[str] | None
 ) -> list[str]:
-    if display_width(text) <= width:
+    # One column a character for ASCII text, and so for each of its pieces (most cells).
+    measure = len if text.isascii() and text.isprintable() else display_width
+    if measure(text) <= width:
         return [text]
     lines: list[str] = []
     line = ""
@@ -119,7 +123,7 @@ def _wrap(
         if not piece:
             continue
         bare = piece.rstrip()
-        bare_width = display_width(bare)
+        bare_width = measure(bare)
         # `line + piece` without its trailing spaces: all of `line`, then the bare piece
         if not bare or used + bare_width <= width:
             line += piece
@@ -134,7 +138,7 @@ def _wrap(
             lines.extend(whole)
         else:
             line = piece.lstrip()
-        used = display_width(line)
+        used = measure(line)
     if line.strip():
         lines.append(line.rstrip())
     return lines or [""]
@@ -170,7 +174,7 @@ def wrap_cell(text: str, width: int, column: str) -> list[str]:
 def min_width(column: str, cells: Iterable[str]) -> int:
     """The narrowest the column may be: whole columns and phone numbers never cut."""
     cells = list(cells)
-    natural = max((display_width(c) for c in cells), default=0)
+    natural = max(map(display_width, cells), default=0)
     if column in WHOLE_COLUMNS:
         return natural
     if column in ENUM_COLUMNS:
