@@ -503,7 +503,103 @@ _LAYOUT = (
 )
 
 
-_FAMILIES = (_TARGET_CLASS, _CLAUSE, _SOME, _AFTER, _HIDDEN, _OWN, _LAYOUT)
+# -- phrasings met in batch 4 (stop 18): whose allowance it is, wider layouts ----------------------
+_SCOPE = (
+    _c(
+        "scope-adc-note-allowed",
+        "target-class",
+        INC
+        + "* R/R multiple myeloma"
+        + EXC
+        + "* Prior BCMA-directed therapy Note: BCMA antibody-drug conjugates are allowed.",
+        "excluded",
+        "exclusion",
+    ),
+    _c(
+        "scope-bispecific-not-excluded",
+        "target-class",
+        INC
+        + "* R/R multiple myeloma"
+        + EXC
+        + "* Prior CAR-T therapy. Patients who received prior BCMA-directed bispecific antibodies are not excluded.",
+        "excluded",
+        "exclusion",
+    ),
+    _c(
+        "scope-only-antibodies-allowed",
+        "target-class",
+        INC
+        + "* R/R multiple myeloma"
+        + EXC
+        + "* Active infection\n* Prior BCMA-directed bi-specific antibodies or ADCs are not excluded",
+        "unmentioned",
+    ),
+    _c(
+        "scope-received-or-receiving-cell-therapy",
+        "target-class",
+        INC
+        + "* R/R large B-cell lymphoma"
+        + EXC
+        + "* Has received or is receiving any investigational agent or cell therapy with activity against lymphoma",
+        "excluded",
+        "exclusion",
+    ),
+    _c(
+        "scope-other-than-sipuleucel",
+        "hidden",
+        INC
+        + "* Metastatic prostate cancer"
+        + EXC
+        + "* Prior cellular immunotherapy (other than sipuleucel-T) within 5 half-lives",
+        "unmentioned",
+    ),
+    _c(
+        "some-if-relapsed-then-lead",
+        "some-patients",
+        INC
+        + "* R/R multiple myeloma\n* For all patients, if they have relapsed after a BCMA-directed CAR-T therapy, then:\n  * the CAR-T must have given a partial response or better\n  * the last CAR-T infusion must be at least 60 days before enrolment",
+        "allowed",
+        "inclusion",
+    ),
+    _c(
+        "lay-spaced-hyphen",
+        "layout",
+        INC + "* R/R B-ALL" + EXC + "* Prior CAR - T therapy",
+        "excluded",
+        "exclusion",
+    ),
+    _c(
+        "lay-inline-headers-no-colon",
+        "layout",
+        "Eligibility Criteria: Inclusion Criteria 1. Relapsed B-cell lymphoma. 2. ECOG 0 to 1. Exclusion Criteria 1. Active infection. 2. Prior CAR-T cell therapy.",
+        "excluded",
+        "exclusion",
+    ),
+    _c(
+        "lay-eu-register-headers",
+        "layout",
+        "E.2.1 | Main objective of the trial |\n- To follow patients for 15 years after CAR-T infusion |\nE.3 | Principal inclusion criteria |\n- Patients with multiple myeloma who relapsed after BCMA CAR-T therapy\nE.4 | Principal exclusion criteria |\n- Active CNS disease",
+        "required",
+        "inclusion",
+    ),
+    _c(
+        "lay-numbered-sublist-of-a-route",
+        "layout",
+        "Inclusion Criteria:\n1. Age >= 18 years.\n2. Have relapsed within 12 months after autologous stem cell transplant or have relapsed following CAR T-cell therapy and meet the\nfollowing criteria:\n1. Progressed more than 3 months after prior CAR T-cell therapy.\n2. CD19 expression confirmed after progression.\n3. Eastern Cooperative Oncology Group performance status of 0 to 2.",
+        "allowed",
+        "inclusion",
+    ),
+    _c(
+        "lay-numbered-sublist-no-route",
+        "layout",
+        "Inclusion Criteria:\n1. Age >= 18 years.\n2. Relapsed large B-cell lymphoma meeting the following criteria:\n1. Progressed more than 3 months after CD19 CAR T-cell therapy.\n2. Measurable disease.\n3. Eastern Cooperative Oncology Group performance status of 0 to 2.",
+        "required",
+        "inclusion",
+    ),
+)
+
+
+_FAMILIES = (_TARGET_CLASS, _CLAUSE, _SOME, _AFTER, _HIDDEN, _OWN, _LAYOUT, _SCOPE)
 # Every held-out case had been scored many times by stop 15: all are development cases now,
 # and the held-out parts stay empty until new cases are written and scored once.
 FAMILY_DEV: tuple[Case, ...] = (*(c for f in _FAMILIES for c in f), *NEGATION_ELSEWHERE)
@@ -604,5 +700,20 @@ _NAMES = (
     ),
 )
 
-FAMILY_STUDY_DEV: tuple[StudyCase, ...] = _NAMES
+_NAMES_STOP18 = (
+    StudyCase(
+        "nm-digit-prefixed-code",
+        _study("Universal 4SCAR19U T Cell Therapy for CD19-positive Leukaemia", []),
+        True,
+    ),
+    StudyCase("nm-spaced-hyphen", _study("CAR - T cells for refractory lupus nephritis", []), True),
+    StudyCase(
+        "nm-planning-to-undergo",
+        _study("Bridging Radiation for Patients Planning to Undergo CAR T-cell Therapy", []),
+        False,
+    ),
+    StudyCase("nm-long-term-follow-up", _study("CD19 CART Long Term Follow-up Study", []), False),
+)
+
+FAMILY_STUDY_DEV: tuple[StudyCase, ...] = (*_NAMES, *_NAMES_STOP18)
 FAMILY_STUDY_HELDOUT: tuple[StudyCase, ...] = ()

@@ -4,7 +4,8 @@ The texts live in JSON files under tests/data (`REAL_FILES`), each entry with wh
 from (`source`), its label and why, and its part: `dev` (rules may be written against it) or
 `heldout` (scored once per change, never tuned to). Labels follow the label rules of
 `trialfinder.cart.stance`. `REAL_TEXTS` holds batches 1-3 (all retired into development in
-stop 16); `REAL_BATCH4` holds the blind held-out batch 4, labelled before any classifier run.
+stop 16); `REAL_BATCH4` holds blind batch 4, labelled before any classifier run, scored once
+held out and retired into development in stop 18.
 The case functions read every file.
 """
 
@@ -20,7 +21,8 @@ from cart_labels import Case, StudyCase, _study
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REAL_TEXTS = DATA_DIR / "cart_real_texts.json"
 REAL_BATCH4 = DATA_DIR / "cart_real_batch4.json"
-REAL_FILES = (REAL_TEXTS, REAL_BATCH4)
+BATCH_FILES = {4: REAL_BATCH4}  # the blind batches, each gathered and labelled in one go
+REAL_FILES = (REAL_TEXTS, *BATCH_FILES.values())
 SPLITS = ("dev", "heldout")
 
 

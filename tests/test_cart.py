@@ -31,14 +31,9 @@ from cart_labels import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trialfinder.cart.explain import describe_stance, evidence_span
 from trialfinder.cart.profile import CART_COLUMNS, row_of
-from trialfinder.cart.stance import (
-    PRIOR_CAR_T_LABELS,
-    Stance,
-    classify_prior_car_t,
-    describe_stance,
-    evidence_span,
-)
+from trialfinder.cart.stance import PRIOR_CAR_T_LABELS, Stance, classify_prior_car_t
 from trialfinder.cart.vocab import (
     canonical_target,
     known_targets,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from cart_labels import LABELS, RECORDS_DIR
-from cart_real import REAL_BATCH4, REAL_FILES, SPLITS, load_real_file
+from cart_real import BATCH_FILES, REAL_FILES, SPLITS, load_real_file
 
 TESTS_DIR = Path(__file__).resolve().parent
 
@@ -24,10 +24,16 @@ def test_every_entry_names_its_source_part_and_label(path: Path) -> None:
         assert entry["split"] in SPLITS and isinstance(entry["car_t"], bool)
 
 
-def test_batch4_is_all_heldout_and_has_no_repeated_text() -> None:
-    data = load_real_file(REAL_BATCH4)
+@pytest.mark.parametrize(("batch", "path"), BATCH_FILES.items(), ids=lambda v: str(v))
+def test_a_batch_file_is_one_batch_in_one_part_with_no_repeated_id(batch: int, path: Path) -> None:
+    """A blind batch is held out whole, or retired into development whole, saying so."""
+    data = load_real_file(path)
     entries = [*data["criteria"], *data["studies"]]
-    assert all(e["split"] == "heldout" and e["batch"] == 4 for e in entries)
+    assert all(e["batch"] == batch for e in entries)
+    parts = {e["split"] for e in entries}
+    assert len(parts) == 1
+    if parts == {"dev"}:
+        assert all(e.get("retired") for e in entries)
     for kind in ("criteria", "studies"):
         names = [e["nct_id"] for e in data[kind]]
         assert len(names) == len(set(names)), f"an NCT id is twice in {kind}"

@@ -25,8 +25,8 @@ def study_detail(
     radius, or, for a site without coordinates, a match of the place by name), and the rest
     are counted.
     """
+    from trialfinder.cart.explain import describe_stance, evidence_span
     from trialfinder.cart.profile import profile_study, row_of
-    from trialfinder.cart.stance import describe_stance, evidence_span
 
     record = study_row(study)
     profile = profile_study(study)

@@ -167,8 +167,8 @@ def _cart_filter(
     notes: list[str],
     dropped: list[tuple[str, str, str]],
 ) -> pd.DataFrame:
+    from trialfinder.cart.explain import stance_reason
     from trialfinder.cart.options import group_reason
-    from trialfinder.cart.stance import stance_reason
 
     if frame.empty:
         return frame

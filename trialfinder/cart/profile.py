@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from trialfinder.cart.reading import own_car_mentions
 from trialfinder.cart.stance import Stance, classify_prior_car_t
+from trialfinder.cart.titles import own_car_mentions
 from trialfinder.cart.vocab import Mention, vocabulary
 from trialfinder.records import Study
 

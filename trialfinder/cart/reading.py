@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
-from trialfinder.cart.vocab import Mention, vocabulary
+from trialfinder.cart.vocab import vocabulary
 
 # -- eligibility text: markup, mentions and the cues around them -----------------------------------
 
@@ -44,7 +44,7 @@ _PRIOR_CUE = re.compile(
     r"|\btreated with|\btreatment with|\bexposed to|\bexposure to|\bafter|\bpost|\bfollowing"
     r"|\bfail\w*|\bfailure (?:of|to|after|on)|\brefractory to|\bresistant to|\brelaps\w*"
     r"|\bprogress\w*|\bsince|\bmost recent|\blast|\bhad|\bunderwent|\bundergone|\battempted"
-    r"|\bused)\W*$"
+    r"|\bused|\breceived\s+or\s+(?:are|is)\s+(?:currently\s+)?receiving)\W*$"
 )
 _OWN_CUE = re.compile(
     r"(?:\bprior to|\bbefore|\buntil|\btime of|\bend of|\bduring|\bbetween\b.{1,40}\band"
@@ -141,7 +141,7 @@ _HEADER = re.compile(
 )
 _INLINE_HEADER = re.compile(
     r"(?<!\w)(?:(?:key|main|general|patient|participant|subject|donor)\s+)?"
-    r"(?P<kind>inclusion|exclusion)\s+criteri(?:a|on)\s*[:：]",
+    r"(?P<kind>inclusion|exclusion)\s+criteri(?:a|on)(?:\s*[:：]|(?=\s+1[.)]\s))",
     re.IGNORECASE,
 )
 _BULLET = re.compile(
@@ -149,6 +149,7 @@ _BULLET = re.compile(
 )
 _SPLIT = re.compile(
     r"(?<=[.;!?。])\s+(?=[A-Z0-9\\*(\[])|(?<=[;。])\s*|\s+(?=(?:[ivx]{1,4}|[a-z]|\d{1,2})[.)]\s+[A-Z])"
+    r"|\s+(?=(?:Note|NOTE|N\.B\.)\s*:)"  # "... immunotherapies Note: ADCs are allowed."
 )
 _ABBREV = re.compile(
     r"(?:\be\.g|\bi\.e|\betc|\bvs|\bapprox|\bincl|\bno|\bdr|\bst|\bfig|\bv)\.$", re.I
@@ -168,10 +169,17 @@ class Sentence:
     section: str
     lead: str  # cleaned, lower-case lead-in line(s) of the item
     alternative: bool  # the item is one OR'd route among several
+    lead_text: str = ""  # the lead-in as cleaned, in its own case (for mentions)
+
+
+# The EU register's layout: "E.3 | Principal inclusion criteria |".
+_REGISTER_CODE = re.compile(r"^[A-Z]\.\d+(?:\.\d+)*\s*\|\s*|\s*\|\s*$")
 
 
 def _header_kind(line: str) -> str | None:
     stripped = line.strip().strip("*_#").strip()
+    if "|" in stripped:
+        stripped = _REGISTER_CODE.sub("", stripped).strip()
     if not stripped or _BULLET.match(line.strip()) or len(stripped) > 80:
         return None
     m = _HEADER.match(stripped)
@@ -234,9 +242,10 @@ def criteria_sentences(
     kinds = [k for _, _, k in lines if k]
     section = "inclusion" if kinds and kinds[0] == "exclusion" else ""
     stack: list[tuple[int, bool, str]] = []  # (indent, is_bullet, cleaned text) of earlier lines
+    sub = _SubList()
     for start, end, kind in lines:
         if kind:
-            section, stack = kind, []
+            section, stack, sub = kind, [], _SubList()
             continue
         raw = text[start:end]
         body = raw.lstrip(" \t")
@@ -248,12 +257,54 @@ def criteria_sentences(
             for i, b, t in reversed(stack)
             if i < indent or (i == indent and bullet and not b and t.endswith(":"))
         ]
-        lead = " ".join(leads[:2])
+        if (opened := sub.lead(indent, body)) is not None:
+            leads.insert(0, opened)
+        lead_text = " ".join(leads[:2])
+        lead = lead_text.lower()
         previous_or = bool(stack) and stack[-1][0] == indent and _trailing_or(stack[-1][2])
         alternative = bool(_alt_lead(lead) or _trailing_or(body) or previous_or)
-        stack.append((indent, bullet, clean_markup(body).strip().lower()))
+        stack.append((indent, bullet, clean_markup(body).strip()))
         if wanted is None or wanted(start + indent, end):
-            yield from _split(text, start + indent, end, section, lead, alternative)
+            yield from _split(text, start + indent, end, section, lead_text, alternative)
+
+
+_NUMBER = re.compile(r"^\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s", re.IGNORECASE)
+
+
+class _SubList:
+    """A list nested under an item by its numbering only, as older exports write it: "5. ...
+    and meet the following criteria:" then "1. ...", "2. ..." at the same indent, then "6. ..."
+    again. The items numbered from 1 after a numbered item ending in ':' have it as their
+    lead-in, until the numbering goes on otherwise."""
+
+    def __init__(self) -> None:
+        self.pending: tuple[int, str] | None = None  # (indent, text) of an item ending in ':'
+        self.open: tuple[int, str, int] | None = None  # (indent, lead-in, last number)
+
+    def lead(self, indent: int, body: str) -> str | None:
+        """The lead-in this line has from a numbered item above it, else None."""
+        m = _NUMBER.match(body)
+        number = _ordinal(m.group(1)) if m else None
+        lead = None
+        if self.open and number is not None and self.open[0] == indent:
+            if number == self.open[2] + 1:
+                lead, self.open = self.open[1], (indent, self.open[1], number)
+            else:
+                self.open = None
+        elif self.pending and number == 1 and self.pending[0] == indent:
+            lead, self.open = self.pending[1], (indent, self.pending[1], 1)
+        text = clean_markup(body).strip()
+        self.pending = (indent, text) if number is not None and text.endswith(":") else None
+        return lead
+
+
+def _ordinal(mark: str) -> int:
+    """1 for "1", "a" or "i"; the number of a numeral or letter otherwise."""
+    low = mark.lower()
+    if low.isdigit():
+        return int(low)
+    roman = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9}
+    return roman.get(low, ord(low[0]) - ord("a") + 1)
 
 
 def _trailing_or(line: str) -> bool:
@@ -286,16 +337,20 @@ def _continues(text: str, previous: tuple[int, int, str | None], start: int, end
     body = line.lstrip(" \t")
     if kind or not body.strip() or not above.strip() or "\n" not in text[p_end : start + 1]:
         return False
-    if text[p_end:start].count("\n") > 1 or _BULLET.match(body) or line.rstrip().endswith(":"):
+    if text[p_end:start].count("\n") > 1 or _BULLET.match(body):
         return False
+    if line.rstrip().endswith(":"):  # a lead-in of its own, or the end of a wrapped one
+        last = above.rsplit("\n", 1)[-1]
+        return len(last.strip()) >= 60 and not _SENTENCE_END.search(above)
     first = above.split("\n", 1)[0]
     deeper = len(line) - len(body) > len(first) - len(first.lstrip(" \t"))
     return not above.rstrip().endswith(":") and (deeper or not _SENTENCE_END.search(above))
 
 
 def _split(
-    text: str, start: int, end: int, section: str, lead: str, alt: bool
+    text: str, start: int, end: int, section: str, lead_text: str, alt: bool
 ) -> Iterator[Sentence]:
+    lead = lead_text.lower()
     cuts = [start]
     depth, seen = 0, start  # brackets open at `seen`
     # A wrapped item (it spans lines) is one sentence: its evidence is the whole item.
@@ -319,7 +374,7 @@ def _split(
         if a < b:
             # a lead-in inside the sentence ("Cohort B must meet: * ...") decides for its rest
             listed = _lists_routes(text[a:b].lower(), listed)
-            yield Sentence(a, b, section, lead, alt or listed)
+            yield Sentence(a, b, section, lead, alt or listed, lead_text)
 
 
 def unbracketed(text: str) -> str:
@@ -340,39 +395,3 @@ def _lists_routes(sentence: str, listed: bool) -> bool:
     if not colon:
         return listed
     return _alt_lead(head[-120:]) if head.strip() else listed
-
-
-# -- study strings: is a CAR mention the study's own product? --------------------------------------
-
-_NOT_OWN_BEFORE = re.compile(
-    r"(?:\bafter|\bpost|\bfollowing|\bprior|\bprevious(?:ly)?|\bfail\w*|\bfailure of|\brelaps\w*"
-    r"|\brefractory|\bresistant|\bexposed|\bprogress\w*|\bsince|\breceiving|\breceived|\bundergoing"
-    r"|\btreated with|\bbefore|\beligible for|\bcandidates? for|\bwithin\s+\S+\s+\w+\s+of"
-    r"|\brecover\w* from|\bsurvivors? of)"
-    r"\W+(?:[\w/+-]+\W+){0,3}$",
-    re.IGNORECASE,
-)
-_NOT_OWN_AFTER = re.compile(
-    r"^[\s-]*(?:(?:cells?|therapy|therapies|t-cells?|t)[\s-]+){0,2}(?:failure|failed|relaps\w*"
-    r"|refractory|exposed|pretreated|experienced|associated|related|induced|toxicit\w*|recipients?"
-    r"|cytopeni\w*|crs|icans)\b",
-    re.IGNORECASE,
-)
-
-
-def own_car_mentions(text: str) -> tuple[list[Mention], bool]:
-    """CAR mentions in a title or intervention string that are the study's own product.
-
-    Also says whether any mention was not ('after CAR-T', 'CAR-T-associated CRS').
-    """
-    own, other = [], False
-    for m in vocabulary().mentions(text):
-        if m.kind != "car":
-            continue
-        if _NOT_OWN_BEFORE.search(text[max(0, m.start - 60) : m.start]) or _NOT_OWN_AFTER.match(
-            text[m.end :]
-        ):
-            other = True
-        else:
-            own.append(m)
-    return own, other

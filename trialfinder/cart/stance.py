@@ -72,9 +72,9 @@ order) carrying the winning verdict.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from trialfinder.cart.reading import (
     Sentence,
@@ -89,17 +89,11 @@ from trialfinder.cart.reading import (
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.errors import InvalidOption
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 __all__ = [
     "PRIOR_CAR_T_LABELS",
     "UNMENTIONED",
     "Stance",
     "classify_prior_car_t",
-    "describe_stance",
-    "evidence_span",
-    "stance_reason",
 ]
 
 PRIOR_CAR_T_LABELS = ("required", "allowed", "excluded", "unmentioned")
@@ -179,7 +173,7 @@ _ALLOW = _rx(
     r"|\b(?:is|are)\s+(?:ok|okay|fine)\b"
 )
 _CONDITIONAL = _rx(
-    r"\b(?:if|when|whether|in case)\b[^.;]{0,40}@M"
+    r"\b(?:if|when|whether|in case)\b[^.;]{0,60}@M"
     r"|\b(?:patients|subjects|participants|those|individuals|people)\s+(?:who|that|with)\s+"
     r"(?:have\s+|has\s+|had\s+)?(?:previously\s+|already\s+)?"
     r"(?:received|had|been treated with|undergone|prior)\b[^.;]{0,60}@M"
@@ -359,6 +353,8 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
         found = _verdict(norm, sentence.section, sentence.lead, sentence.alternative)
         if found and "zcarz" not in norm and "zmodz" not in norm:
             found = _by_class(found, norm)
+        if found and found[0] in (REQUIRED, REQUIRED_BARE) and sentence.lead_text:
+            found = _by_lead(found, sentence.lead_text, classes)
         if found and (best is None or found[0] > best[0]):
             best = (found[0], found[1], sentence)
     if best is None:
@@ -366,6 +362,23 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     verdict, rule, sentence = best
     section = sentence.section if sentence.section in _SECTIONS else ""
     return Stance(_LABEL[verdict], criteria[sentence.start : sentence.end], section, rule)
+
+
+def _by_lead(found: tuple[int, str], lead: str, classes: Callable[[], bool]) -> tuple[int, str]:
+    """A requirement under a lead-in that names CAR-T as a condition ("if they have relapsed
+    after CAR-T, then:") or as one OR'd route in ("... after transplant or have relapsed
+    following CAR-T and meet the following criteria:") details that condition or route: prior
+    CAR-T is permitted, not needed."""
+    if not vocabulary().could_mention(lead):
+        return found
+    norm = normalise_mentions(lead, classes=classes)
+    if not _MENTION.search(norm):
+        return found
+    if _CONDITIONAL.search(norm):
+        return CONDITIONAL, "a condition for those who had it ('if ..., then:')"
+    if _REQ_DISEASE.search(norm) and _is_alternative(norm):
+        return ALLOWED, "one route in among several ('or')"
+    return found
 
 
 def _by_class(found: tuple[int, str], norm: str) -> tuple[int, str] | None:
@@ -381,39 +394,3 @@ def _by_class(found: tuple[int, str], norm: str) -> tuple[int, str] | None:
     if rule == "washout" and not _BOUND_WASHOUT.search(norm):
         return None  # "... or adoptive cell therapy, autologous HSCT within 12 months"
     return verdict, f"{rule}, by target or class"
-
-
-def evidence_span(criteria: str, evidence: str) -> tuple[int, int] | None:
-    """Where `evidence` sits in `criteria` (start, end), tolerating re-wrapped whitespace."""
-    if not criteria or not evidence:
-        return None
-    at = criteria.find(evidence)
-    if at >= 0:
-        return at, at + len(evidence)
-    pattern = r"\s+".join(re.escape(word) for word in evidence.split())
-    m = re.search(pattern, criteria)
-    return (m.start(), m.end()) if m else None
-
-
-_DESCRIPTIONS = {
-    "required": "This trial, or one of its groups, is for people who already had CAR-T "
-    "therapy. Read the sentence below to see who it is for.",
-    "allowed": "This trial allows people who already had CAR-T therapy, possibly with conditions "
-    "such as a waiting period.",
-    "excluded": "This trial excludes people who already had CAR-T therapy, or some kinds of it. "
-    "Read the sentence below, and ask the trial team if unsure.",
-    "unmentioned": "The eligibility criteria do not mention prior CAR-T therapy; ask the trial "
-    "team.",
-}
-
-
-def describe_stance(stance: Stance) -> str:
-    """One plain-English sentence for patients about the trial's stance on prior CAR-T."""
-    return _DESCRIPTIONS[stance.label]
-
-
-def stance_reason(row: pd.Series[Any]) -> str:
-    """Why a CAR-T filter dropped a study, from its `prior_car_t` columns (for --explain)."""
-    evidence = row["prior_car_t_evidence"]
-    said = f': "{evidence}"' if evidence else " (the criteria do not mention prior CAR-T)"
-    return f"prior CAR-T {row['prior_car_t']}{said}"
