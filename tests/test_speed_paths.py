@@ -308,3 +308,29 @@ def test_therapy_classes_equal_trying_every_class_on_text_the_patterns_generate(
     vocab = vocabulary()
     for variant in (text, text.lower(), text.upper()):
         assert vocab.classes_in(variant) == vocab.plain_classes_in(variant)
+
+
+def test_class_context_equals_the_plain_search_on_every_real_text() -> None:
+    vocab = vocabulary()
+    texts = {t for raw in real_raws() for t in study_texts(parse_study(raw)) if t}
+    found = 0
+    for text in texts:
+        assert vocab.class_context(text) == vocab.plain_class_context(text), text[:200]
+        found += vocab.plain_class_context(text)
+    assert 100 < found < len(texts)  # both answers are compared
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.from_regex(vocabulary()._class_context_re, fullmatch=True)
+        | st.sampled_from(_GLUE)
+        | _GAPS,
+        max_size=4,
+    ).map("".join)
+)
+def test_class_context_equals_the_plain_search_on_text_the_pattern_generates(text: str) -> None:
+    """Text made of what the context pattern matches: every alternative must hold an anchor."""
+    vocab = vocabulary()
+    for variant in (text, text.lower(), text.upper()):
+        assert vocab.class_context(variant) == vocab.plain_class_context(variant)

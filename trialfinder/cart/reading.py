@@ -241,7 +241,7 @@ def criteria_sentences(
         lines.append((cut, end, None))
     kinds = [k for _, _, k in lines if k]
     section = "inclusion" if kinds and kinds[0] == "exclusion" else ""
-    stack: list[tuple[int, bool, str]] = []  # (indent, is_bullet, cleaned text) of earlier lines
+    stack: list[tuple[int, bool, str]] = []  # (indent, is_bullet, text) of earlier lines
     sub = _SubList()
     for start, end, kind in lines:
         if kind:
@@ -252,20 +252,31 @@ def criteria_sentences(
         if not body.strip() or section == "donor":
             continue
         indent, bullet = len(raw) - len(body), bool(_BULLET.match(body))
-        leads = [
-            t
-            for i, b, t in reversed(stack)
-            if i < indent or (i == indent and bullet and not b and t.endswith(":"))
-        ]
-        if (opened := sub.lead(indent, body)) is not None:
-            leads.insert(0, opened)
-        lead_text = " ".join(leads[:2])
-        lead = lead_text.lower()
-        previous_or = bool(stack) and stack[-1][0] == indent and _trailing_or(stack[-1][2])
-        alternative = bool(_alt_lead(lead) or _trailing_or(body) or previous_or)
-        stack.append((indent, bullet, clean_markup(body).strip()))
-        if wanted is None or wanted(start + indent, end):
+        opened = sub.lead(indent, body)
+        if wanted is None or wanted(start + indent, end):  # lead-ins only for lines read
+            leads = [
+                _cleaned(t)
+                for i, b, t in reversed(stack)
+                if i < indent or (i == indent and bullet and not b and _lead_in(t))
+            ]
+            if opened is not None:
+                leads.insert(0, opened)
+            lead_text = " ".join(leads[:2])
+            previous_or = (
+                bool(stack) and stack[-1][0] == indent and _trailing_or(_cleaned(stack[-1][2]))
+            )
+            alternative = bool(_alt_lead(lead_text.lower()) or _trailing_or(body) or previous_or)
             yield from _split(text, start + indent, end, section, lead_text, alternative)
+        stack.append((indent, bullet, body))
+
+
+def _cleaned(line: str) -> str:
+    return clean_markup(line).strip()
+
+
+def _lead_in(line: str) -> bool:
+    """Whether a line ends in a colon (as `clean_markup` reads it: a full-width one too)."""
+    return line.rstrip().endswith((":", "："))
 
 
 _NUMBER = re.compile(r"^\(?(\d{1,2}|[a-z]|[ivx]{1,4})[.)]\s", re.IGNORECASE)
@@ -293,8 +304,8 @@ class _SubList:
                 self.open = None
         elif self.pending and number == 1 and self.pending[0] == indent:
             lead, self.open = self.pending[1], (indent, self.pending[1], 1)
-        text = clean_markup(body).strip()
-        self.pending = (indent, text) if number is not None and text.endswith(":") else None
+        ends = number is not None and _lead_in(body)
+        self.pending = (indent, _cleaned(body)) if ends else None
         return lead
 
 

@@ -43,6 +43,7 @@ _EDGE = re.compile(_L)  # where a mention may start
 # A mention starts at most this many runs of white space, hyphens or slashes before its first
 # anchor ("agents directed against CD19": three), or before a name's anchor chunk (counted).
 _ENTRY_GAPS = 4
+_REACH = 32  # how far a class-context match may reach beyond its anchor, either side
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,7 @@ class Vocabulary:
         )
         context = data["prior_class_context"]["pattern"].replace("{targets}", target_alt)
         self._class_context_re = re.compile(context, re.IGNORECASE)
+        self._context_scan = AnchorScan(data["prior_class_context"]["anchors"], ())
         self._target_re = re.compile(
             "|".join(
                 f"{_L}(?P<t{i}>{'(?-i:' if t.get('case_sensitive') else '(?i:'}"
@@ -276,6 +278,15 @@ class Vocabulary:
     def class_context(self, text: str) -> bool:
         """Whether class terms ("gene therapy", "CD19-directed therapy") may stand for CAR-T in
         this text: it names a blood cancer or a CAR target (vocabulary `prior_class_context`)."""
+        spans = self._context_scan.spans(text)
+        if spans is None:
+            return self.plain_class_context(text)
+        search = self._class_context_re.search
+        # Every match holds an anchor and reaches less than _REACH characters past it.
+        return any(search(text, max(0, s - _REACH), e + _REACH) for s, e in spans)
+
+    def plain_class_context(self, text: str) -> bool:
+        """`class_context` by the pattern alone, over the whole text (what it must equal)."""
         return bool(self._class_context_re.search(text))
 
     def product(self, name: str) -> Product | None:
