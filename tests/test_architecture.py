@@ -42,6 +42,7 @@ LAYERS: list[list[str]] = [
         "cart.vocab_file",
         "cart.scan",
         "cart.vocab",
+        "cart.widening",
         "cart.reading",
         "cart.titles",
         "cart.stance",
@@ -97,7 +98,7 @@ OWNERS = {
     "jinja2": ("render.report",),
     "platformdirs": ("watch.home", "ctgov.cache"),
     "hishel": ("ctgov.cache",),
-    "ahocorasick": ("cart.scan",),
+    "ahocorasick_rs": ("cart.scan",),
     "msgspec": ("ctgov.pages",),
     "ctgov": (),  # the benchmark's thin peer (the `bench` extra): no package module imports it
 }

@@ -38,9 +38,9 @@ from trialfinder.cart.vocab import (
     canonical_target,
     known_targets,
     parse_targets,
-    server_expression,
     vocabulary,
 )
+from trialfinder.cart.widening import server_expression
 from trialfinder.errors import InvalidOption, RecordError
 from trialfinder.records import parse_study
 

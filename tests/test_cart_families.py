@@ -13,7 +13,7 @@ from cart_labels import Case, StudyCase, profile_study
 from cart_real import real_study_cases, real_text_cases
 
 from trialfinder.cart.stance import classify_prior_car_t
-from trialfinder.cart.vocab import server_expression
+from trialfinder.cart.widening import server_expression
 from trialfinder.filters import text_matches
 
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,13 @@ def _dies_on_two(n: int) -> int:
     return n
 
 
+def _slow_pid_and_square(n: int) -> tuple[int, int]:
+    time.sleep(0.05)  # long enough that a worker still starting on a loaded machine gets some
+    return _pid_and_square(n)
+
+
 def test_work_is_shared_out_and_comes_back_in_order() -> None:
-    results = list(map_files(_pid_and_square, list(range(12)), workers=2))
+    results = list(map_files(_slow_pid_and_square, list(range(12)), workers=2))
     assert [square for _, square in results] == [n * n for n in range(12)]
     assert os.getpid() not in {pid for pid, _ in results}  # done in worker processes
     assert len({pid for pid, _ in results}) == 2

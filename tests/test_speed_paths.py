@@ -334,3 +334,28 @@ def test_class_context_equals_the_plain_search_on_text_the_pattern_generates(tex
     vocab = vocabulary()
     for variant in (text, text.lower(), text.upper()):
         assert vocab.class_context(variant) == vocab.plain_class_context(variant)
+
+
+@pytest.mark.parametrize(
+    ("inclusion", "exclusion"),
+    [
+        ("Inclusion Criteria:", "Exclusion Criteria:"),
+        ("İNCLUSİON CRİTERİA:", "EXCLUSİON CRİTERİA:"),
+        ("ınclusıon criterıa:", "exclusıon criterıa:"),
+    ],
+)
+def test_a_header_is_found_in_any_spelling_ignorecase_matches(
+    inclusion: str, exclusion: str
+) -> None:
+    """Lines are searched for inline headers only when they hold "criteri" in lower case, or
+    one of the letters (İ, ı) whose IGNORECASE match lower() does not keep; a header's kind is
+    read from letters lower() keeps."""
+    text = f"{inclusion} Relapsed B-ALL ≥ 18 years. {exclusion} Prior CAR-T therapy."
+    sections = {text[s.start : s.end]: s.section for s in criteria_sentences(text)}
+    assert sections == {
+        "Relapsed B-ALL ≥ 18 years.": "inclusion",
+        "Prior CAR-T therapy.": "exclusion",
+    }
+    lines = f"{inclusion}\n* B-ALL\n{exclusion}\n* Prior CAR-T therapy"
+    sections = {lines[s.start : s.end]: s.section for s in criteria_sentences(lines)}
+    assert sections == {"B-ALL": "inclusion", "Prior CAR-T therapy": "exclusion"}

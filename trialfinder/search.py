@@ -104,7 +104,7 @@ def server_query(query: Query, options: SearchOptions) -> Query:
     advanced: list[str] = []
     geo_filter: str | None = None
     if options.filters_cart:
-        from trialfinder.cart.vocab import server_expression
+        from trialfinder.cart.widening import server_expression
 
         # Only stances that need a CAR-T sentence in the criteria may narrow the server query
         # to criteria that mention CAR-T; "unmentioned" trials, by definition, do not.

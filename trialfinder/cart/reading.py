@@ -187,7 +187,13 @@ def _header_kind(line: str) -> str | None:
         return None
     if "donor" in m.group("pre").lower():
         return "donor"
-    return "exclusion" if m.group("kind").lower() in ("exclusion", "ineligibility") else "inclusion"
+    return _kind(m.group("kind"))
+
+
+def _kind(word: str) -> str:
+    """ "exclusion" for exclusion / ineligibility, else "inclusion", by letters lower() keeps
+    ("EXCLUSİON", "İNCLUSION")."""
+    return "exclusion" if word[0] in "eE" or word[2:3] in ("e", "E") else "inclusion"
 
 
 def could_hold(text: str, tokens: re.Pattern[str]) -> Callable[[int, int], bool] | None:
@@ -233,10 +239,11 @@ def criteria_sentences(
         cut = start
         # Every inline header holds "criteri" (its letters have no IGNORECASE twin but İ and
         # ı, which lower() lengthens or keeps): no finditer on the other lines.
-        inline = not ascii or "criteri" in text[start:end].lower()
+        seg = text[start:end]
+        inline = "criteri" in seg.lower() or (not ascii and ("\u0130" in seg or "\u0131" in seg))
         for m in _INLINE_HEADER.finditer(text, start, end) if inline else ():
             lines.append((cut, m.start(), None))
-            lines.append((m.start(), m.end(), m.group("kind").lower()))
+            lines.append((m.start(), m.end(), _kind(m.group("kind"))))
             cut = m.end()
         lines.append((cut, end, None))
     kinds = [k for _, _, k in lines if k]

@@ -1,8 +1,8 @@
 """Where a vocabulary mention could be: its literal anchors, found in one pass (Aho–Corasick).
 
 `trialfinder.cart.vocab` derives the anchors from the vocabulary (every mention holds one) and
-runs its precise patterns only around the places this finds. pyahocorasick is imported here
-and nowhere else.
+runs its precise patterns only around the places this finds. ahocorasick_rs (a binding of the
+Rust aho-corasick crate) is imported here and nowhere else.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-import ahocorasick
+import ahocorasick_rs
 
 __all__ = ["AnchorScan", "gaps_before_anchor", "name_anchors"]
 
@@ -58,21 +58,22 @@ class _Automaton:
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words = tuple(sorted(set(words)))
-        self._automaton = ahocorasick.Automaton()
-        for word in self.words:
-            self._automaton.add_word(word, len(word))
-        if self.words:
-            self._automaton.make_automaton()
+        # Standard match kind: every occurrence, overlapping ones too (str offsets are code
+        # points).
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            self.words, matchkind=ahocorasick_rs.MatchKind.Standard
+        )
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every occurrence of every word in text (overlaps included)."""
         if not self.words:
             return []
-        return [(end + 1 - size, end + 1) for end, size in self._automaton.iter(text)]
+        found = self._automaton.find_matches_as_indexes(text, overlapping=True)
+        return [(start, end) for _, start, end in found]
 
     def found_in(self, text: str) -> bool:
         """Whether any word occurs in text."""
-        return bool(self.words) and next(self._automaton.iter(text), None) is not None
+        return bool(self.words) and bool(self._automaton.find_matches_as_indexes(text))
 
 
 def _find_all(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:

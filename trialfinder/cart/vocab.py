@@ -9,7 +9,6 @@ were given, so evidence can stay verbatim.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,7 +25,6 @@ __all__ = [
     "canonical_target",
     "known_targets",
     "parse_targets",
-    "server_expression",
     "vocabulary",
 ]
 
@@ -104,6 +102,21 @@ def _alternation(words: Iterable[str], *, loose_hyphen: bool = False) -> str:
             pattern = pattern.replace(r"\-", "[- ]?").replace(r"\ ", r"[\s-]+")
         parts.append(pattern)
     return "|".join(parts)
+
+
+def _run(text: str, at: int) -> tuple[int, int]:
+    """Where the run of text between separators that holds position `at` starts and ends."""
+    after = _SEPARATOR.search(text, at)
+    end = after.start() if after else len(text)
+    width = 256
+    while True:  # the separator before: the first one in the text before `at`, read backwards
+        lo = max(0, at - width)
+        before = _SEPARATOR.search(text[lo:at][::-1])
+        if before:
+            return at - before.start(), end
+        if not lo:
+            return 0, end
+        width *= 4
 
 
 class Vocabulary:
@@ -235,16 +248,14 @@ class Vocabulary:
         found: list[Mention] = []
         if not spans:
             return found
-        cuts = [m.start() for m in _SEPARATOR.finditer(text)]
         pos, i = 0, 0  # no mention starts before pos; spans[i] is the next anchor to read
         while i < len(spans):
             start = spans[i][0]
             if start < pos:
                 i += 1
                 continue
-            at = bisect_left(cuts, start)  # an anchor holds no separator: its run ends at cuts[at]
-            floor = max(pos, cuts[at - 1] + 1 if at else 0)
-            end = cuts[at] if at < len(cuts) else len(text)
+            floor, end = _run(text, start)  # an anchor holds no separator
+            floor = max(pos, floor)
             back = self._back_re.match(text[floor:start][::-1])
             lo = start - back.end() if back else floor
             for edge in _EDGE.finditer(text, lo, start + 1):
@@ -371,55 +382,3 @@ def parse_targets(values: Sequence[str], option: str = "--target") -> tuple[str,
         if name not in out:
             out.append(name)
     return tuple(out)
-
-
-# -- the API-side filter (Essie) -------------------------------------------------------------------
-# InterventionSearch is the area behind query.intr: intervention names, other names, types and
-# descriptions, arm labels and descriptions, both titles, keywords and MeSH terms (the
-# /studies/search-areas output saved in metamonk/clinical-trials-api, search-areas.md). One
-# area keeps the expression short enough for a URL.
-# BasicSearch (what query.term searches: titles, acronym, conditions, keywords, intervention
-# names, other names and descriptions, arms, summary) covers everything the classifier reads
-# to decide `car_t`; InterventionSearch alone would miss products named only in a title.
-_STUDY_AREA = "BasicSearch"
-_ELIGIBILITY_AREA = "EligibilityCriteria"
-
-
-def _essie_group(terms: Iterable[str]) -> str:
-    seen: list[str] = []
-    for term in terms:
-        # Quote anything that is not one plain word; hyphens stay as they are (pitfall 5).
-        quoted = term if re.fullmatch(r"[A-Za-z0-9]+", term) else '"' + term.replace('"', "") + '"'
-        if quoted.lower() not in (s.lower() for s in seen):
-            seen.append(quoted)
-    return "(" + " OR ".join(seen) + ")"
-
-
-def server_expression(
-    *, car_t: bool = False, after_car_t: bool = False, targets: Sequence[str] = ()
-) -> str | None:
-    """An Essie expression for filter.advanced that keeps every study the options could want.
-
-    It widens rather than narrows: the local classifier makes the final decision. Options are
-    combined with AND; several targets with OR. Returns None when no option is set. Unknown
-    targets raise InvalidOption.
-    """
-    vocab = vocabulary()
-    terms = vocab.data["server_terms"]
-    names = [p.generic.split()[0] for p in vocab.products]
-    names += [n for p in vocab.products for n in (p.brand, *p.short, *p.codes) if n]
-    clauses = []
-    if car_t:
-        clauses.append(f"AREA[{_STUDY_AREA}]{_essie_group([*terms['car_t'], *names])}")
-    if after_car_t:
-        clauses.append(f"AREA[{_ELIGIBILITY_AREA}]{_essie_group([*terms['eligibility'], *names])}")
-    if targets:
-        words: list[str] = []
-        for target in parse_targets(targets):
-            entry = next(t for t in vocab.data["targets"] if t["name"] == target)
-            words += [target, *entry.get("aliases", ())]
-            if re.fullmatch(r"CD\d+", target):
-                words += [f"CAR{target[2:]}", f"CART{target[2:]}"]
-            words += [p.generic.split()[0] for p in vocab.products if target in p.targets]
-        clauses.append(f"AREA[{_STUDY_AREA}]{_essie_group(words)}")
-    return " AND ".join(clauses) if clauses else None
