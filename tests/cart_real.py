@@ -5,7 +5,7 @@ from (`source`), its label and why, and its part: `dev` (rules may be written ag
 `heldout` (scored once per change, never tuned to). Labels follow the label rules of
 `trialfinder.cart.stance`. `REAL_TEXTS` holds batches 1-3 (all retired into development in
 stop 16); `REAL_BATCH4` holds blind batch 4, labelled before any classifier run, scored once
-held out and retired into development in stop 18.
+held out and retired into development in stop 18; `REAL_BATCH5` holds blind batch 5, held out.
 The case functions read every file.
 """
 
@@ -21,7 +21,8 @@ from cart_labels import Case, StudyCase, _study
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REAL_TEXTS = DATA_DIR / "cart_real_texts.json"
 REAL_BATCH4 = DATA_DIR / "cart_real_batch4.json"
-BATCH_FILES = {4: REAL_BATCH4}  # the blind batches, each gathered and labelled in one go
+REAL_BATCH5 = DATA_DIR / "cart_real_batch5.json"
+BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5}  # the blind batches, each gathered and labelled in one go
 REAL_FILES = (REAL_TEXTS, *BATCH_FILES.values())
 SPLITS = ("dev", "heldout")
 
