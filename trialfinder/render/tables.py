@@ -28,21 +28,38 @@ from trialfinder.render.wrap import (
 GAP = "  "
 
 
-# The cells last built, by column, for the frame they were built from: `fit_columns` and then
-# `render_table` on the same frame build each cell once (20,000 rows: 0.3 s each time). A
-# frame is not changed once it is being rendered; the length check is a guard.
-_last: tuple[weakref.ref[pd.DataFrame], int, dict[str, list[str]]] | None = None
+# The cells last built, by column, for the frame they were built from, and each column's
+# narrowest width: `fit_columns` and then `render_table` on the same frame build each cell
+# and measure each column once (20,000 rows: 0.3 s and 0.2 s each time). A frame is not
+# changed once it is being rendered; the length check is a guard.
+_last: tuple[weakref.ref[pd.DataFrame], int, dict[str, list[str]], dict[str, int]] | None = None
+
+
+def _built(
+    frame: pd.DataFrame, columns: Sequence[str]
+) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Each column's cells, and the memo of narrowest widths, for `frame`."""
+    global _last
+    if not (_last and _last[0]() is frame and _last[1] == len(frame)):
+        _last = (weakref.ref(frame), len(frame), {}, {})
+    built, narrowest = _last[2], _last[3]
+    for c in columns:
+        if c not in built:
+            built[c] = [table_cell(v, c) for v in frame[c].tolist()]
+    return built, narrowest
 
 
 def _cells(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
-    global _last
-    known = _last[2] if _last and _last[0]() is frame and _last[1] == len(frame) else {}
-    built = {
-        c: known[c] if c in known else [table_cell(v, c) for v in frame[c].tolist()]
-        for c in columns
-    }
-    _last = (weakref.ref(frame), len(frame), built)
+    built, _ = _built(frame, columns)
     return [list(row) for row in zip(*(built[c] for c in columns), strict=True)] if columns else []
+
+
+def _narrowest(frame: pd.DataFrame, column: str) -> int:
+    """`min_width` of a column's cells, measured once per frame."""
+    built, narrowest = _built(frame, [column])
+    if column not in narrowest:
+        narrowest[column] = min_width(column, built[column])
+    return narrowest[column]
 
 
 def _natural(column: str, cells: Sequence[str]) -> int:
@@ -56,10 +73,7 @@ def fit_columns(
     from `priority` (most important first) are never dropped, the others last-first."""
     if not width:
         return list(columns)
-    rows = _cells(frame, columns)
-    floor = {
-        c: max(header_min(c), min_width(c, [r[i] for r in rows])) for i, c in enumerate(columns)
-    }
+    floor = {c: max(header_min(c), _narrowest(frame, c)) for c in columns}
     kept = list(columns)
     droppable = [c for c in reversed(priority) if c in kept]
     while len(kept) > 1 and sum(floor[c] for c in kept) + len(GAP) * (len(kept) - 1) > width:
@@ -69,11 +83,12 @@ def fit_columns(
     return kept
 
 
-def _widths(columns: Sequence[str], rows: list[list[str]], width: int | None) -> list[int]:
-    natural = [_natural(c, [r[i] for r in rows]) for i, c in enumerate(columns)]
+def _widths(frame: pd.DataFrame, columns: Sequence[str], width: int | None) -> list[int]:
+    built, _ = _built(frame, columns)
+    natural = [_natural(c, built[c]) for c in columns]
     if not width:
         return natural
-    cells = [min_width(c, [r[i] for r in rows]) for i, c in enumerate(columns)]
+    cells = [_narrowest(frame, c) for c in columns]
     # First the cells wrap and headers stay whole; only then do headers wrap at underscores.
     stages = [
         [min(n, max(display_width(c), m)) for c, n, m in zip(columns, natural, cells, strict=True)],
@@ -109,7 +124,7 @@ def render_table(
     """
     columns = list(columns)
     rows = _cells(frame, columns)
-    widths = _widths(columns, rows, width)
+    widths = _widths(frame, columns, width)
     heads = [header_lines(c, w) for c, w in zip(columns, widths, strict=True)]
     lines = _block(heads, widths)
     lines.append(GAP.join("-" * w for w in widths))
