@@ -22,7 +22,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 REAL_TEXTS = DATA_DIR / "cart_real_texts.json"
 REAL_BATCH4 = DATA_DIR / "cart_real_batch4.json"
 REAL_BATCH5 = DATA_DIR / "cart_real_batch5.json"
-BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5}  # the blind batches, each gathered and labelled in one go
+# The blind batches, each gathered and labelled in one go.
+BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5}
 REAL_FILES = (REAL_TEXTS, *BATCH_FILES.values())
 SPLITS = ("dev", "heldout")
 

@@ -51,6 +51,12 @@ def clean_line(value: Any) -> str:
     """Any value -> one safe line: controls removed, runs of white space folded to one space."""
     if value is None:
         return ""
+    if type(value) is str and value.isprintable():
+        # Printable text holds no white space but the ASCII space: already one clean line
+        # unless a space leads, trails or comes twice (most names, cities and titles).
+        if "  " not in value and value[:1] != " " and value[-1:] != " ":
+            return value
+        return " ".join(value.split())
     text = strip_controls(value if type(value) is str else str(value))
     return " ".join(text.split())
 

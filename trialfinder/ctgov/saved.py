@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from trialfinder.ctgov.pages import decode_json
 from trialfinder.errors import RecordError, SourceError
 from trialfinder.records import Study, nct_id_of, parse_study
 
@@ -44,7 +45,8 @@ def parsed_items(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[s
 def read_json(path: Path) -> Any:
     """A saved file's JSON (a UTF-8 byte-order mark is fine); SourceError when unreadable."""
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        data = path.read_bytes()
+        return decode_json(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read {path}: {exc}") from None
     except json.JSONDecodeError as exc:
