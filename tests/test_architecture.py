@@ -22,6 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "trialfinder"
 LAYERS: list[list[str]] = [
     ["errors", "text", "schema"],
     ["records"],
+    ["rows"],
     ["frames"],
     [
         "ctgov.query",
@@ -59,6 +60,7 @@ LAYERS: list[list[str]] = [
     ["spec"],
     ["fields"],
     ["filters"],
+    ["nearby"],
     ["search"],
     ["detail"],
     ["output"],

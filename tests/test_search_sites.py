@@ -47,3 +47,19 @@ def test_saved_data_keeps_records_only_and_rereads_raw() -> None:
         s.nct_id for s in studies
     ]
     assert source.load() is studies
+
+
+def test_the_callers_studies_hook_still_hears_every_batch_while_rows_are_made() -> None:
+    from trialfinder.ctgov.hooks import Hooks
+    from trialfinder.frames import studies_frame
+
+    heard: list[str] = []
+    search = SearchSpec(status=("any",)).resolve()
+    with FileSource(FIXTURES) as source:
+        hooks = Hooks(studies=lambda batch: heard.extend(s.nct_id for s in batch))
+        result = run_search(search.query, source, search.options, hooks=hooks)
+        plain = studies_frame(source.fetch(search.query).studies)
+    assert heard and set(result.studies["nct_id"]) <= set(heard)
+    by_id = plain.set_index("nct_id").loc[list(result.studies["nct_id"])].reset_index()
+    columns = list(plain.columns)
+    pd.testing.assert_frame_equal(result.studies[columns], by_id[columns])

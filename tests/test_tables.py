@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from clirun import run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from table_text import column_text, columns_of
 
 from trialfinder.render.tables import fit_columns, render_table
@@ -142,3 +144,35 @@ def test_an_email_too_wide_for_its_column_breaks_after_a_dot_not_mid_word() -> N
     assert lines == ["David Mc", "Call, MD", "713-792-6604", "dmccall1@", "mdanderson.", "org"]
     # a title keeps "2.5" whole: only contacts break at dots
     assert wrap_cell("Dose 2.5 mg weekly", 9, "title") == ["Dose 2.5", "mg weekly"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from("abcXYZ09.,-:;()"), min_size=1, max_size=14)
+        | st.sampled_from(["_", "/", "@", "é", "\u00a0", "a_b", "x/y"]),
+        min_size=1,
+        max_size=12,
+    ).map(" ".join)
+    | st.text(alphabet=" ab_/@.-", max_size=30),
+    st.integers(min_value=0, max_value=20),
+)
+def test_the_word_wrap_fast_path_equals_the_general_wrap(text: str, width: int) -> None:
+    from trialfinder.render.wrap import _BREAKS, _wrap, _wrap_words
+
+    fast = _wrap_words(text, width)
+    if fast is not None:
+        assert fast == _wrap(text, width, _BREAKS, None)
+
+
+def test_a_plain_title_takes_the_word_wrap_fast_path() -> None:
+    from trialfinder.render.wrap import _wrap_words
+
+    title = "A Phase 2 Study of CAR T Cells in Relapsed Large B-Cell Lymphoma"
+    assert _wrap_words(title, 20) == [
+        "A Phase 2 Study of",
+        "CAR T Cells in",
+        "Relapsed Large",
+        "B-Cell Lymphoma",
+    ]
+    assert _wrap_words("see https://example.org/x", 10) is None  # a slash breaks too

@@ -12,69 +12,36 @@ from typing import Any
 
 import pandas as pd
 
-from trialfinder.records import Site, Study
+from trialfinder.records import Study
+from trialfinder.rows import intervention_labels, site_row, study_row
 from trialfinder.schema import SITE_COLUMNS, STUDY_COLUMNS
 
-
-def intervention_labels(study: Study) -> list[str]:
-    """The study's interventions as 'TYPE: name' (unnamed ones left out)."""
-    return [f"{i.type or 'OTHER'}: {i.name}" for i in study.interventions if i.name]
-
-
-def study_row(study: Study) -> dict[str, Any]:
-    """One study -> a dict with exactly the STUDY_COLUMNS keys."""
-    return {
-        "nct_id": study.nct_id,
-        "title": study.title,
-        "status": study.status,
-        "phases": list(study.phases),
-        "conditions": list(study.conditions),
-        "interventions": intervention_labels(study),
-        "sponsor": study.sponsor,
-        "study_type": study.study_type,
-        "start_date": study.start_date,
-        "last_update": study.last_update,
-        "min_age": study.min_age,
-        "max_age": study.max_age,
-        "min_age_years": study.min_age_years,
-        "max_age_years": study.max_age_years,
-        "sex": study.sex,
-        "enrollment": study.enrollment,
-        "sites_count": len(study.sites),
-        "central_contact": study.central_contact,
-        "url": study.url,
-    }
+__all__ = [
+    "MadeRows",
+    "intervention_labels",
+    "plain",
+    "plain_deep",
+    "site_row",
+    "sites_frame",
+    "studies_frame",
+    "study_row",
+]
 
 
-def site_row(nct_id: str, site: Site, study_status: str | None = None) -> dict[str, Any]:
-    """One site -> a dict with exactly the SITE_COLUMNS keys.
-
-    A site listed without a status of its own (common before a trial opens: most
-    not-yet-recruiting trials list none) takes the trial's status, `study_status`, and
-    `site_status_from` says so ("trial"), so a trial about to open near home is not dropped
-    for a missing field and the user can see where the status came from.
-    """
-    nan = float("nan")
-    status = site.status or study_status
-    origin = "site" if site.status else ("trial" if status else None)
-    return {
-        "nct_id": nct_id,
-        "facility": site.facility,
-        "city": site.city,
-        "state": site.state,
-        "zip": site.zip,
-        "country": site.country,
-        "site_status": status,
-        "site_status_from": origin,
-        "lat": nan if site.lat is None else site.lat,
-        "lon": nan if site.lon is None else site.lon,
-        "contact": site.contact,
-    }
+# Rows made ahead (while pages travel): `study_row` of each record, by id(), with the record
+# itself, which keeps the id from being reused.
+MadeRows = Mapping[int, tuple[Study, dict[str, Any]]]
 
 
-def studies_frame(studies: Iterable[Study]) -> pd.DataFrame:
-    """Studies -> a frame with the STUDY_COLUMNS, in that order, one row per study."""
-    frame = pd.DataFrame([study_row(s) for s in studies], columns=list(STUDY_COLUMNS))
+def studies_frame(studies: Iterable[Study], made: MadeRows | None = None) -> pd.DataFrame:
+    """Studies -> a frame with the STUDY_COLUMNS, in that order, one row per study; a row in
+    `made` for the very record is taken as it is."""
+    made = made or {}
+    rows = [
+        entry[1] if (entry := made.get(id(s))) is not None and entry[0] is s else study_row(s)
+        for s in studies
+    ]
+    frame = pd.DataFrame(rows, columns=list(STUDY_COLUMNS))
     frame["enrollment"] = frame["enrollment"].astype("Int64")
     frame["sites_count"] = frame["sites_count"].astype("int64")
     frame["min_age_years"] = frame["min_age_years"].astype("float64")

@@ -206,88 +206,6 @@ def _cart_filter(
     return frame.loc[~gone].reset_index(drop=True)
 
 
-def _near_reasons(
-    lost: pd.DataFrame, sites: pd.DataFrame, options: SearchOptions, where: str
-) -> list[tuple[str, str, str]]:
-    """Why each trial `lost` has no site near: its nearest open site, wherever it is."""
-    import pandas as pd
-
-    from trialfinder.geo.distance import OPEN_SITE_STATUSES, measure
-
-    assert options.near is not None
-    candidates = sites[sites["nct_id"].isin(lost["nct_id"])]
-    if not options.any_site_status:
-        candidates = candidates[candidates["site_status"].isin(OPEN_SITE_STATUSES)]
-    measured = measure(candidates, options.near).sort_values("distance_km", kind="stable")
-    nearest = measured.drop_duplicates("nct_id").set_index("nct_id")
-    which = "site" if options.any_site_status else "open site"
-    out = []
-    for nct, title in zip(lost["nct_id"], lost["title"], strict=True):
-        if nct not in nearest.index:
-            reason = f"no {which} listed"
-        else:
-            site = nearest.loc[nct]
-            place = ", ".join(
-                str(p) for p in (site["facility"], site["city"], site["country"]) if p
-            )
-            far = site["distance_mi"]
-            far_text = (
-                "no coordinates" if pd.isna(far) else f"{far:.0f} mi ({site['distance_km']:.0f} km)"
-            )
-            reason = f"no {which} {where}; nearest {which}: {place}, {far_text}"
-        out.append((str(nct), str(title), reason))
-    return out
-
-
-def _near(
-    frame: pd.DataFrame,
-    sites: pd.DataFrame,
-    options: SearchOptions,
-    notes: list[str],
-    dropped: list[tuple[str, str, str]],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from trialfinder.geo.distance import (
-        DEFAULT_RADIUS,
-        STATUS_FROM_TRIAL,
-        nearest_by_study,
-        sites_within,
-        whole_area,
-    )
-
-    assert options.near is not None
-    in_range = sites_within(sites, options.near, options.radius, any_status=options.any_site_status)
-    in_range = in_range[in_range["nct_id"].isin(frame["nct_id"])]
-    contacts = dict(zip(frame["nct_id"], frame["central_contact"], strict=True))
-    nearest = nearest_by_study(in_range, contacts)
-    lost = frame[~frame["nct_id"].isin(nearest["nct_id"])]
-    frame = frame.merge(nearest, on="nct_id", how="inner")
-    borrowed = int(frame["nearest_site_located_by"].str.endswith(STATUS_FROM_TRIAL).sum())
-    if borrowed:
-        notes.append(
-            f"{borrowed} trial(s) kept on the trial's own status: their nearest site lists no "
-            "status of its own (nearest_site_located_by says 'site status from trial')"
-        )
-    if len(lost):
-        which = (
-            "site of any status"
-            if options.any_site_status
-            else "recruiting or not-yet-recruiting site"
-        )
-        country = whole_area(options.near, options.radius)
-        radius = options.radius or DEFAULT_RADIUS
-        where = (
-            f"in {country}"
-            if country is not None
-            else f"within {radius.value:g} {radius.unit} of {options.near.label}"
-        )
-        notes.append(
-            f"{len(lost)} trial(s) dropped: no {which} {where}"
-            + ("" if options.any_site_status else " (use --any-site-status to keep them)")
-        )
-        dropped += _near_reasons(lost, sites, options, where)
-    return frame, in_range
-
-
 def run_search(
     query: Query,
     source: StudySource,
@@ -315,6 +233,8 @@ def run_search(
         from trialfinder.cart.profile import profile_row
 
         hooks = replace(hooks, classify=profile_row)  # each record where it is read
+    made: dict[int, tuple[Study, dict[str, Any]]] = {}  # study rows, made while pages travel
+    hooks = replace(hooks, studies=partial(_make_rows, made, hooks.studies))
     fetched = source.fetch(sent, needed_fields(query, options, columns), limit=limit, hooks=hooks)
     profiles = fetched.classified
     records = {s.nct_id: s for s in fetched.studies}
@@ -322,7 +242,8 @@ def run_search(
     from trialfinder import filters
     from trialfinder.frames import sites_frame, studies_frame
 
-    frame = studies_frame(fetched.studies)
+    frame = studies_frame(fetched.studies, made)
+    made.clear()
     # Saved data gets the whole query locally; server results get its structured part again,
     # which is cheap and covers the API ignoring filters for NCT-id-only queries (pitfall 3).
     frame = filters.apply_query(frame, records, query, text=not fetched.server_filtered)
@@ -337,7 +258,9 @@ def run_search(
     sites: pd.DataFrame | None = None
     if options.near is not None:
         sites = sites_frame(records[n] for n in site_order)
-        frame, sites = _near(frame, sites, options, notes, dropped)
+        from trialfinder.nearby import near
+
+        frame, sites = near(frame, sites, options, notes, dropped)
 
     sort = query.sort
     if sort == "relevance" and not (fetched.server_filtered and query.has_text_query):
@@ -368,6 +291,20 @@ def run_search(
     return SearchResult(
         frame, result_sites, kept, fetched.description, notes, fetched.total, truncated, dropped
     )
+
+
+def _make_rows(
+    made: dict[int, tuple[Study, dict[str, Any]]],
+    then: Callable[[Sequence[Study]], None] | None,
+    batch: Sequence[Study],
+) -> None:
+    """Each new record's study row, while the next page travels (pandas is not needed)."""
+    from trialfinder.rows import study_row
+
+    for study in batch:
+        made[id(study)] = (study, study_row(study))
+    if then is not None:
+        then(batch)
 
 
 def _sites_of(studies: list[Study]) -> pd.DataFrame:

@@ -49,11 +49,6 @@ def _built(
     return built, narrowest
 
 
-def _cells(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
-    built, _ = _built(frame, columns)
-    return [list(row) for row in zip(*(built[c] for c in columns), strict=True)] if columns else []
-
-
 def _narrowest(frame: pd.DataFrame, column: str) -> int:
     """`min_width` of a column's cells, measured once per frame."""
     built, narrowest = _built(frame, [column])
@@ -123,13 +118,13 @@ def render_table(
     `group` value differs (e.g. trials for people after CAR-T, then trials that allow it).
     """
     columns = list(columns)
-    rows = _cells(frame, columns)
+    built, _ = _built(frame, columns)
     widths = _widths(frame, columns, width)
     heads = [header_lines(c, w) for c, w in zip(columns, widths, strict=True)]
     lines = _block(heads, widths)
     lines.append(GAP.join("-" * w for w in widths))
     groups = list(frame[group]) if group and group in frame else None
-    for number, row in enumerate(rows):
+    for number, row in enumerate(zip(*(built[c] for c in columns), strict=True)):
         if groups is not None and number and groups[number] != groups[number - 1]:
             lines.append("")
         cells = [wrap_cell(text, w, c) for text, w, c in zip(row, widths, columns, strict=True)]

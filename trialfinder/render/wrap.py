@@ -106,7 +106,25 @@ def _hard_split(piece: str, width: int) -> list[str]:
 def wrap_text(text: str, width: int, within: re.Pattern[str] | None = None) -> list[str]:
     """Greedy wrap at spaces, underscores, slashes and @; a word wider than `width` is
     wrapped at `within` when given, and split where that is not enough."""
-    return _wrap(text, width, _BREAKS, within)
+    return _wrap_words(text, width) or _wrap(text, width, _BREAKS, within)
+
+
+def _wrap_words(text: str, width: int) -> list[str] | None:
+    """`_wrap` for the common cell (ASCII words and single spaces, no other break, no word
+    wider than `width`), a line at a time; None for any other text."""
+    if not (text.isascii() and text.isprintable()) or "  " in text or width < 1:
+        return None
+    if text[:1] == " " or text[-1:] == " " or "_" in text or "/" in text or "@" in text:
+        return None
+    lines = []
+    while len(text) > width:
+        cut = text.rfind(" ", 0, width + 1)  # the line: every word that ends within width
+        if cut <= 0:
+            return None  # a word wider than the line: `_wrap` splits it
+        lines.append(text[:cut])
+        text = text[cut + 1 :]
+    lines.append(text)
+    return lines
 
 
 def _wrap(
