@@ -176,3 +176,31 @@ def test_a_plain_title_takes_the_word_wrap_fast_path() -> None:
         "B-Cell Lymphoma",
     ]
     assert _wrap_words("see https://example.org/x", 10) is None  # a slash breaks too
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.from_regex(r"[A-Za-z0-9.]{1,9}(-[A-Za-z0-9.]{1,9}){0,3}", fullmatch=True),
+        min_size=1,
+        max_size=8,
+    ).map(" ".join),
+    st.integers(min_value=1, max_value=24),
+)
+def test_a_wrapped_cell_is_pieces_of_its_text_no_wider_than_the_column(
+    text: str, width: int
+) -> None:
+    """Lines break at spaces, then after hyphens within a word too wide for the line, then
+    anywhere; each line is a piece of the text as it was (no space lost between two words)."""
+    lines = wrap_cell(text, width, "official_title")
+    assert all(line in text for line in lines), lines
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(display_width(line) <= width for line in lines)
+
+
+def test_a_word_too_wide_breaks_after_its_hyphen_and_keeps_the_space_after_it() -> None:
+    assert wrap_cell("GPRC5D-Directed CAR T Cells", 14, "official_title") == [
+        "GPRC5D-",
+        "Directed CAR T",
+        "Cells",
+    ]

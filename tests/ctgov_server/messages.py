@@ -105,7 +105,10 @@ def _send_slowly(
     head = (
         f"HTTP/1.1 {response.status} {_reason(response.status)}\r\n"
         f"Content-Type: {response.content_type}\r\n"
-        f"Content-Length: {len(response.body)}\r\n\r\n"
+        f"Content-Length: {len(response.body)}\r\n"
+        # The connection is closed after a trickle: said, so that no client sends another
+        # request on it (one that did could meet the close before its answer).
+        "Connection: close\r\n\r\n"
     ).encode("ascii")
     try:
         if not headers_too:

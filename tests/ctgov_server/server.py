@@ -329,6 +329,8 @@ class FakeCtGov:
             handler.send_header("Content-Length", str(len(response.body)))
             for name, value in response.headers:
                 handler.send_header(name, value)
+            if handler.close_connection:  # said, so that no client sends another request on it
+                handler.send_header("Connection", "close")
             handler.end_headers()
             handler.wfile.write(response.body)
             handler.wfile.flush()

@@ -74,6 +74,9 @@ _BREAKS = re.compile(r"(?<=[ _/@])")
 # Within a contact word too wide for its line (an email's domain), break after a dot before
 # cutting mid-word: "mdanderson." / "org", not "mdanderson.or" / "g".
 _DOTS = re.compile(r"(?<=\.)")
+# Within any other word too wide for its line, break after a hyphen before cutting mid-word:
+# "Reduced-" / "Intensity", not "Reduced-Intens" / "ity".
+_HYPHENS = re.compile(r"(?<=-)")
 
 
 def display_width(text: str) -> int:
@@ -151,8 +154,11 @@ def _wrap(
             lines.append(line.rstrip())
         line = ""
         if bare_width > width:
-            parts = _wrap(piece, width, within, None) if within else _hard_split(piece, width)
-            *whole, line = parts or [""]
+            if within:  # the space after the word stays after its last part
+                *whole, line = _wrap(bare, width, within, None)
+                line += piece[len(bare) :]
+            else:
+                *whole, line = _hard_split(piece, width) or [""]
             lines.extend(whole)
         else:
             line = piece.lstrip()
@@ -179,7 +185,7 @@ def wrap_cell(text: str, width: int, column: str) -> list[str]:
         return lines
     if column in ENUM_COLUMNS:
         return wrap_text(text.replace("; ", " "), width)
-    lines = wrap_text(text, width)
+    lines = wrap_text(text, width, _HYPHENS)
     limit = LINE_LIMITS.get(column)
     if limit is not None and len(lines) > limit:
         last = lines[limit - 1]
