@@ -276,7 +276,7 @@ def test_the_stance_reads_only_sentences_that_could_hold_a_mention_and_loses_not
     texts = _criteria_texts()
     assert sum(could_hold(t, stance._MENTION) is not None for t in texts) > 100
     fast = [stance.classify_prior_car_t(t) for t in texts]
-    monkeypatch.setattr(stance, "could_hold", lambda text, tokens: None)
+    monkeypatch.setattr(stance, "could_hold", lambda text, tokens, found=None: None)
     assert [stance.classify_prior_car_t(t) for t in texts] == fast
     assert {s.label for s in fast} == {"required", "allowed", "excluded", "unmentioned"}
 

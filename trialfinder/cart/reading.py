@@ -10,12 +10,12 @@ are OR'd routes until the next lead-in.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
-from trialfinder.cart.vocab import vocabulary
+from trialfinder.cart.vocab import Mention, vocabulary
 
 # -- eligibility text: markup, mentions and the cues around them -----------------------------------
 
@@ -196,25 +196,33 @@ def _kind(word: str) -> str:
     return "exclusion" if word[0] in "eE" or word[2:3] in ("e", "E") else "inclusion"
 
 
-def could_hold(text: str, tokens: re.Pattern[str]) -> Callable[[int, int], bool] | None:
+def could_hold(
+    text: str, tokens: re.Pattern[str], found: list[Mention] | None = None
+) -> Callable[[int, int], bool] | None:
     """Where in `text` a sentence could hold a mention: a test of a span (start, end) that is
-    False only when no anchor of the vocabulary and no bracketed target ("(BCMA)-directed")
-    starts in it, so reading the span would find nothing. It looks at the text as
-    `clean_markup` reads it: full-width punctuation is one character for one, so positions
-    hold. None when text must be read everywhere: with escapes (unescaping moves positions),
-    with a letter whose lower case has another length, or holding one of the normalised
-    `tokens` as written."""
+    False only when no mention of the vocabulary in the whole text and no bracketed target
+    ("(BCMA)-directed") meets it, so reading the span would find nothing. It looks at the
+    text as `clean_markup` reads it: full-width punctuation is one character for one, so
+    positions hold. `found` are the mentions of `text` when already scanned (used when it is
+    ASCII, and so read as it is). None when text must be read everywhere: with escapes
+    (unescaping moves positions), or holding one of the normalised `tokens` as written."""
     if "\\" in text:
         return None
-    read = text if text.isascii() else _narrow(text)
-    spans = vocabulary().anchors.spans(read)
-    if spans is None or tokens.search(read.lower()):
+    ascii = text.isascii()
+    read = text if ascii else _narrow(text)
+    if tokens.search(read.lower()):
         return None
-    starts = sorted([s for s, _ in spans] + [m.start() for m in _BRACKETED_TARGET.finditer(read)])
+    mentions = found if found is not None and ascii else vocabulary().mentions(read)
+    # A mention is a span (a sentence that starts inside one is read too); a bracketed
+    # target, the place where reading it starts.
+    spans = [(m.start, m.end) for m in mentions]
+    spans += [(m.start(), m.start() + 1) for m in _BRACKETED_TARGET.finditer(read)]
+    spans.sort()
+    ends = list(accumulate((e for _, e in spans), max))  # never falls: bisect finds the first
 
     def holds(start: int, end: int) -> bool:
-        at = bisect_left(starts, start)
-        return at < len(starts) and starts[at] < end
+        at = bisect_right(ends, start)  # the first span that ends after `start`
+        return at < len(spans) and spans[at][0] < end
 
     return holds
 
