@@ -329,8 +329,8 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     vocab = vocabulary()
     if not criteria:
         return UNMENTIONED
-    found = vocab.mentions(criteria)
-    if not found:
+    mentioned = vocab.mentions(criteria)
+    if not mentioned:
         bracketed = read_brackets(criteria)  # "(BCMA)-directed therapy" alone
         if bracketed is None or not vocab.mentions(bracketed):
             return UNMENTIONED
@@ -339,7 +339,7 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     classes = cache(lambda: vocab.class_context(text))
 
     best: tuple[int, str, Sentence] | None = None
-    wanted = could_hold(criteria, _MENTION, found)  # a sentence with no mention reads as nothing
+    wanted = could_hold(criteria, _MENTION, mentioned)  # a sentence with no mention reads as nothing
     for sentence in criteria_sentences(criteria, wanted):
         if wanted is not None and not wanted(sentence.start, sentence.end):
             continue
