@@ -339,7 +339,7 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     classes = cache(lambda: vocab.class_context(text))
 
     best: tuple[int, str, Sentence] | None = None
-    wanted = could_hold(criteria, _MENTION, mentioned)  # a sentence with no mention reads as nothing
+    wanted = could_hold(criteria, _MENTION, mentioned)  # a sentence no mention meets: nothing
     for sentence in criteria_sentences(criteria, wanted):
         if wanted is not None and not wanted(sentence.start, sentence.end):
             continue
