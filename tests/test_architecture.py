@@ -45,6 +45,7 @@ LAYERS: list[list[str]] = [
         "cart.vocab",
         "cart.widening",
         "cart.reading",
+        "cart.sentences",
         "cart.titles",
         "cart.stance",
         "cart.explain",

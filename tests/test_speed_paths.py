@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from trialfinder.cart import scan as scan_module
 from trialfinder.cart import vocab as vocab_module
-from trialfinder.cart.reading import clean_markup, criteria_sentences
+from trialfinder.cart.reading import clean_markup
+from trialfinder.cart.sentences import criteria_sentences
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.records import Study, all_strings, parse_study
 from trialfinder.text import _CONTROLS, _ESCAPES, clean_line, strip_controls
@@ -271,7 +272,7 @@ def test_the_stance_reads_only_sentences_that_could_hold_a_mention_and_loses_not
     """Sentences without an anchor are skipped unread (`reading.could_hold`): the stance and
     its evidence equal those of reading every sentence, on every real and written text."""
     from trialfinder.cart import stance
-    from trialfinder.cart.reading import could_hold
+    from trialfinder.cart.sentences import could_hold
 
     texts = _criteria_texts()
     assert sum(could_hold(t, stance._MENTION) is not None for t in texts) > 100

@@ -77,15 +77,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from trialfinder.cart.reading import (
-    Sentence,
     clean_markup,
-    could_hold,
-    criteria_sentences,
     cue,
     normalise_mentions,
     read_brackets,
     unbracketed,
 )
+from trialfinder.cart.sentences import Sentence, could_hold, criteria_sentences
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.errors import InvalidOption
 
