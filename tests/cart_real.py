@@ -5,7 +5,8 @@ from (`source`), its label and why, and its part: `dev` (rules may be written ag
 `heldout` (scored once per change, never tuned to). Labels follow the label rules of
 `trialfinder.cart.stance`. `REAL_TEXTS` holds batches 1-3 (all retired into development in
 stop 16); `REAL_BATCH4` holds blind batch 4, labelled before any classifier run, scored once
-held out and retired into development in stop 18; `REAL_BATCH5` holds blind batch 5, held out.
+held out and retired into development in stop 18; `REAL_BATCH5` and `REAL_BATCH6` hold
+blind batches 5 and 6, held out.
 The case functions read every file.
 """
 
@@ -22,8 +23,9 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 REAL_TEXTS = DATA_DIR / "cart_real_texts.json"
 REAL_BATCH4 = DATA_DIR / "cart_real_batch4.json"
 REAL_BATCH5 = DATA_DIR / "cart_real_batch5.json"
+REAL_BATCH6 = DATA_DIR / "cart_real_batch6.json"
 # The blind batches, each gathered and labelled in one go.
-BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5}
+BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5, 6: REAL_BATCH6}
 REAL_FILES = (REAL_TEXTS, *BATCH_FILES.values())
 SPLITS = ("dev", "heldout")
 
