@@ -90,16 +90,15 @@ def could_hold(
     False only when no mention of the vocabulary in the whole text and no bracketed target
     ("(BCMA)-directed") meets it, so reading the span would find nothing. It looks at the
     text as `clean_markup` reads it: full-width punctuation is one character for one, so
-    positions hold. `found` are the mentions of `text` when already scanned (used when it is
-    ASCII, and so read as it is). None when text must be read everywhere: with escapes
-    (unescaping moves positions), or holding one of the normalised `tokens` as written."""
+    positions hold. `found` are the mentions of `text` so read, when already scanned. None
+    when text must be read everywhere: with escapes (unescaping moves positions), or holding
+    one of the normalised `tokens` as written."""
     if "\\" in text:
         return None
-    ascii = text.isascii()
-    read = text if ascii else narrow(text)
+    read = text if text.isascii() else narrow(text)
     if tokens.search(read.lower()):
         return None
-    mentions = found if found is not None and ascii else vocabulary().mentions(read)
+    mentions = found if found is not None else vocabulary().mentions(read)
     # A mention is a span (a sentence that starts inside one is read too); a bracketed
     # target, the place where reading it starts.
     spans = [(m.start, m.end) for m in mentions]

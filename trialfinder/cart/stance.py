@@ -79,6 +79,7 @@ from functools import cache
 from trialfinder.cart.reading import (
     clean_markup,
     cue,
+    narrow,
     normalise_mentions,
     read_brackets,
     unbracketed,
@@ -327,7 +328,8 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     vocab = vocabulary()
     if not criteria:
         return UNMENTIONED
-    mentioned = vocab.mentions(criteria)
+    # Read as `clean_markup` reads a sentence: full-width punctuation narrowed, one for one.
+    mentioned = vocab.mentions(criteria if criteria.isascii() else narrow(criteria))
     if not mentioned:
         bracketed = read_brackets(criteria)  # "(BCMA)-directed therapy" alone
         if bracketed is None or not vocab.mentions(bracketed):
