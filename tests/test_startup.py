@@ -182,3 +182,53 @@ def test_a_search_sends_its_first_request_before_importing_pandas() -> None:
     assert report["code"] in (0, None), done.stderr
     assert report["heavy"] == []
     assert done.stdout.count("\n") == 1501  # and the search is whole
+
+
+_AT_EXIT = """
+import json, sys
+from trialfinder.cli.app import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+loaded = sorted(m for m in ("hishel", "sqlite3") if m in sys.modules)
+sys.stderr.write("\\n" + json.dumps(loaded) + "\\n")
+"""
+
+
+@pytest.mark.parametrize(("flags", "loaded"), [(["--no-cache"], []), ([], ["hishel", "sqlite3"])])
+def test_a_search_without_the_cache_loads_neither_hishel_nor_sqlite(
+    flags: list[str], loaded: list[str], tmp_path: Path
+) -> None:
+    """A cron job's report and --no-cache never read the cache: its libraries stay unloaded
+    (with the cache on they are, so the check can see them)."""
+    from ctgov_server import FakeCtGov, make_studies
+
+    with FakeCtGov(make_studies(5)) as server:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _AT_EXIT,
+                "search",
+                "--status",
+                "any",
+                "-f",
+                "csv",
+                *flags,
+                "--api-url",
+                server.base_url,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**_without("TRIALFINDER_CACHE_MINUTES"), "TRIALFINDER_CACHE_DIR": str(tmp_path)},
+            timeout=120,
+            check=False,
+        )
+    assert done.stdout.count("\n") == 6, done.stderr  # the search ran: a header and 5 rows
+    assert json.loads(done.stderr.strip().splitlines()[-1]) == loaded
+
+
+def _without(name: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != name}

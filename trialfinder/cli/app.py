@@ -81,13 +81,15 @@ def open_source(
         )
     if source is not None:
         return FileSource(source)
-    from trialfinder.ctgov.cache import CacheUnavailable, open_cache
     from trialfinder.ctgov.client import CtGovClient
     from trialfinder.ctgov.settings import Settings
 
     settings = Settings.from_env(base_url=api_url)
     cache = None
     if not no_cache and settings.cache_minutes > 0:
+        # hishel and sqlite3 only for a cache (--no-cache, TRIALFINDER_CACHE_MINUTES=0: none)
+        from trialfinder.ctgov.cache import CacheUnavailable, open_cache
+
         try:
             cache = open_cache(settings, refresh=refresh)
         except CacheUnavailable as exc:

@@ -23,18 +23,17 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import hishel
 import httpx
 from hishel.httpx import CacheTransport
 
 from trialfinder.ctgov.settings import Settings
+from trialfinder.ctgov.transport import JSON_EXTENSION, cached_json
 
 __all__ = ["CacheUnavailable", "HttpCache", "cached_json", "default_cache_dir", "open_cache"]
 
 DATABASE = "answers.sqlite3"
-JSON_EXTENSION = "trialfinder.json"  # a cached answer's body, already parsed
 _LOGGER = "hishel"
 SOFT_DELETE_SECONDS = 120.0  # hishel keeps a row this long after its last use
 
@@ -300,9 +299,3 @@ def open_cache(settings: Settings, *, refresh: bool = False) -> HttpCache:
         max_bytes=int(settings.cache_mb * 1_000_000),
         refresh=refresh,
     )
-
-
-def cached_json(response: httpx.Response) -> tuple[bool, Any]:
-    """(whether the answer came from the file, its parsed body if so)."""
-    status = response.extensions.get("caching") or {}
-    return bool(status.get("from_cache")), response.extensions.get(JSON_EXTENSION)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from trialfinder.ctgov.cache import cached_json
 from trialfinder.ctgov.pacing import Pacer
 from trialfinder.ctgov.pages import Page, read_page
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, check_nct_id
@@ -38,7 +37,7 @@ from trialfinder.ctgov.settings import (
     USER_AGENT,
     Settings,
 )
-from trialfinder.ctgov.transport import deadline_until, transport
+from trialfinder.ctgov.transport import cached_json, deadline_until, transport
 from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
 from trialfinder.records import describe_raw, nct_id_of
 from trialfinder.text import clean_line

@@ -113,3 +113,14 @@ def deadline_until(ends: float) -> Iterator[None]:
         yield
     finally:
         _local.ends = previous
+
+
+# What the cache's transport (cache.py) says about an answer, read without importing it
+# (hishel and sqlite3): a client without a cache never needs them.
+JSON_EXTENSION = "trialfinder.json"  # a cached answer's body, already parsed
+
+
+def cached_json(response: httpx.Response) -> tuple[bool, Any]:
+    """(whether the answer came from the on-disk cache, its parsed body if so)."""
+    status = response.extensions.get("caching") or {}
+    return bool(status.get("from_cache")), response.extensions.get(JSON_EXTENSION)
