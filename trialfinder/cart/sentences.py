@@ -54,9 +54,13 @@ class Sentence:
     start: int
     end: int
     section: str
-    lead: str  # cleaned, lower-case lead-in line(s) of the item
+    lead_text: str  # the item's lead-in line(s), cleaned, in their own case (for mentions)
     alternative: bool  # the item is one OR'd route among several
-    lead_text: str = ""  # the lead-in as cleaned, in its own case (for mentions)
+
+    @property
+    def lead(self) -> str:
+        """The lead-in in lower case (for the verdict patterns)."""
+        return self.lead_text.lower()
 
 
 # The EU register's layout: "E.3 | Principal inclusion criteria |".
@@ -262,7 +266,6 @@ def _continues(text: str, previous: tuple[int, int, str | None], start: int, end
 def _split(
     text: str, start: int, end: int, section: str, lead_text: str, alt: bool
 ) -> Iterator[Sentence]:
-    lead = lead_text.lower()
     cuts = [start]
     depth, seen = 0, start  # brackets open at `seen`
     # A wrapped item (it spans lines) is one sentence: its evidence is the whole item.
@@ -286,7 +289,7 @@ def _split(
         if a < b:
             # a lead-in inside the sentence ("Cohort B must meet: * ...") decides for its rest
             listed = _lists_routes(text[a:b].lower(), listed)
-            yield Sentence(a, b, section, lead, alt or listed, lead_text)
+            yield Sentence(a, b, section, lead_text, alt or listed)
 
 
 def _lists_routes(sentence: str, listed: bool) -> bool:
