@@ -76,13 +76,13 @@ def test_empty_input_gives_frames_with_declared_columns() -> None:
 def test_studies_frame_takes_a_row_made_ahead_only_for_that_very_record() -> None:
     first, second, third = (parse_study(raw) for raw in real_studies()[:3])
     ahead = {**study_row(first), "title": "made ahead"}
-    # second's id maps to another record (an id can be reused once its record is gone)
-    made = {id(first): (first, ahead), id(second): (third, study_row(third))}
+    # second's NCT id maps to another record (a repeated id whose other record was kept)
+    made = {first.nct_id: (first, ahead), second.nct_id: (third, study_row(third))}
     frame = studies_frame([first, second], made)
     assert list(frame["title"]) == ["made ahead", second.title]
     plain_frame = studies_frame([first, second])
     pd.testing.assert_frame_equal(
-        studies_frame([first, second], {id(first): (first, study_row(first))}), plain_frame
+        studies_frame([first, second], {first.nct_id: (first, study_row(first))}), plain_frame
     )
 
 

@@ -28,9 +28,8 @@ __all__ = [
 ]
 
 
-# Rows made ahead (while pages travel): `study_row` of each record, by id(), with the record
-# itself, which keeps the id from being reused.
-MadeRows = Mapping[int, tuple[Study, dict[str, Any]]]
+# Rows made ahead (while pages travel): `study_row` of a record, with the record, by NCT id.
+MadeRows = Mapping[str, tuple[Study, dict[str, Any]]]
 
 
 def studies_frame(studies: Iterable[Study], made: MadeRows | None = None) -> pd.DataFrame:
@@ -38,7 +37,7 @@ def studies_frame(studies: Iterable[Study], made: MadeRows | None = None) -> pd.
     `made` for the very record is taken as it is."""
     made = made or {}
     rows = [
-        entry[1] if (entry := made.get(id(s))) is not None and entry[0] is s else study_row(s)
+        entry[1] if (entry := made.get(s.nct_id)) is not None and entry[0] is s else study_row(s)
         for s in studies
     ]
     frame = pd.DataFrame(rows, columns=list(STUDY_COLUMNS))

@@ -233,7 +233,7 @@ def run_search(
         from trialfinder.cart.profile import profile_row
 
         hooks = replace(hooks, classify=profile_row)  # each record where it is read
-    made: dict[int, tuple[Study, dict[str, Any]]] = {}  # study rows, made while pages travel
+    made: dict[str, tuple[Study, dict[str, Any]]] = {}  # study rows, made while pages travel
     hooks = replace(hooks, studies=partial(_make_rows, made, hooks.studies))
     fetched = source.fetch(sent, needed_fields(query, options, columns), limit=limit, hooks=hooks)
     profiles = fetched.classified
@@ -294,7 +294,7 @@ def run_search(
 
 
 def _make_rows(
-    made: dict[int, tuple[Study, dict[str, Any]]],
+    made: dict[str, tuple[Study, dict[str, Any]]],
     then: Callable[[Sequence[Study]], None] | None,
     batch: Sequence[Study],
 ) -> None:
@@ -302,7 +302,8 @@ def _make_rows(
     from trialfinder.rows import study_row
 
     for study in batch:
-        made[id(study)] = (study, study_row(study))
+        if study.nct_id not in made:  # the first record of an id wins, as in the result
+            made[study.nct_id] = (study, study_row(study))
     if then is not None:
         then(batch)
 
