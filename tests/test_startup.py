@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,35 +151,32 @@ sys.stderr.write("\\n" + json.dumps({"code": code, "heavy": seen[0] if seen else
 """
 
 
-def test_a_search_sends_its_first_request_before_importing_pandas() -> None:
-    """pandas (0.25 s) is imported while the next page travels (`Hooks.idle`), not before
-    the first request leaves."""
+def _search_child(
+    script: str, studies: int, args: list[str], env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """`script` (a wrapper around the CLI) running `search --status any ARGS` against a fake
+    API serving `studies`; with the JSON report it writes last on stderr."""
     from ctgov_server import FakeCtGov, make_studies
 
-    with FakeCtGov(make_studies(1500)) as server:
+    with FakeCtGov(make_studies(studies)) as server:
+        url = server.base_url
         done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                _FIRST_REQUEST,
-                "search",
-                "--status",
-                "any",
-                "--limit",
-                "5000",
-                "--api-url",
-                server.base_url,
-                "--format",
-                "csv",
-            ],
+            [sys.executable, "-c", script, "search", "--status", "any", *args, "--api-url", url],
             capture_output=True,
             text=True,
             cwd=ROOT,
-            env={**os.environ, "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6"},
+            env=env,
             timeout=120,
             check=False,
         )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return done, json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_a_search_sends_its_first_request_before_importing_pandas() -> None:
+    """pandas (0.25 s) is imported while the next page travels (`Hooks.idle`), not before
+    the first request leaves."""
+    env = {**os.environ, "TRIALFINDER_REQUESTS_PER_MINUTE": "1e6"}
+    done, report = _search_child(_FIRST_REQUEST, 1500, ["--limit", "5000", "--format", "csv"], env)
     assert report["code"] in (0, None), done.stderr
     assert report["heavy"] == []
     assert done.stdout.count("\n") == 1501  # and the search is whole
@@ -202,32 +200,10 @@ def test_a_search_without_the_cache_loads_neither_hishel_nor_sqlite(
 ) -> None:
     """A cron job's report and --no-cache never read the cache: its libraries stay unloaded
     (with the cache on they are, so the check can see them)."""
-    from ctgov_server import FakeCtGov, make_studies
-
-    with FakeCtGov(make_studies(5)) as server:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                _AT_EXIT,
-                "search",
-                "--status",
-                "any",
-                "-f",
-                "csv",
-                *flags,
-                "--api-url",
-                server.base_url,
-            ],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env={**_without("TRIALFINDER_CACHE_MINUTES"), "TRIALFINDER_CACHE_DIR": str(tmp_path)},
-            timeout=120,
-            check=False,
-        )
+    env = {**_without("TRIALFINDER_CACHE_MINUTES"), "TRIALFINDER_CACHE_DIR": str(tmp_path)}
+    done, report = _search_child(_AT_EXIT, 5, ["-f", "csv", *flags], env)
     assert done.stdout.count("\n") == 6, done.stderr  # the search ran: a header and 5 rows
-    assert json.loads(done.stderr.strip().splitlines()[-1]) == loaded
+    assert report == loaded
 
 
 def _without(name: str) -> dict[str, str]:

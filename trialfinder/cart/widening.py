@@ -10,7 +10,6 @@ from trialfinder.cart.vocab import parse_targets, vocabulary
 
 __all__ = ["server_expression"]
 
-# -- the API-side filter (Essie) -------------------------------------------------------------------
 # InterventionSearch is the area behind query.intr: intervention names, other names, types and
 # descriptions, arm labels and descriptions, both titles, keywords and MeSH terms (the
 # /studies/search-areas output saved in metamonk/clinical-trials-api, search-areas.md). One
