@@ -60,6 +60,19 @@ def test_bad_files_are_source_errors(tmp_path: Path, content: str, message: str)
         FileSource(tmp_path).fetch(Query())
 
 
+@pytest.mark.parametrize("head", [b"\xff\xfe", b"\xfe\xff", b"caf\xe9 "])
+def test_a_file_that_is_not_utf8_is_named_as_such(tmp_path: Path, head: bytes) -> None:
+    (tmp_path / "bad.json").write_bytes(head + b'{"studies": []}')
+    with pytest.raises(SourceError, match=r"cannot read .*'utf-8' codec can't decode"):
+        FileSource(tmp_path).fetch(Query())
+
+
+def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.json", [study("NCT90000001")])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert [s.nct_id for s in FileSource(path).fetch(Query()).studies] == ["NCT90000001"]
+
+
 def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
         FileSource(tmp_path / "nope")

@@ -45,7 +45,7 @@ _DATED = msgspec.json.Decoder(list[_Dated])
 _HEAD = msgspec.json.Decoder(_Head)
 
 
-def decode_json(data: bytes) -> Any:
+def decode_json(data: bytes | str) -> Any:
     """JSON bytes -> Python values (msgspec, twice as fast as `json`; what only `json` reads,
     such as NaN, is read by it)."""
     try:

@@ -45,8 +45,9 @@ def parsed_items(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[s
 def read_json(path: Path) -> Any:
     """A saved file's JSON (a UTF-8 byte-order mark is fine); SourceError when unreadable."""
     try:
-        data = path.read_bytes()
-        return decode_json(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+        # Decoded here, so that a file that is not UTF-8 is named as such (json would guess
+        # another encoding from its first bytes).
+        return decode_json(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read {path}: {exc}") from None
     except json.JSONDecodeError as exc:
