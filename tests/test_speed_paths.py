@@ -163,14 +163,11 @@ def test_strip_controls_equals_the_plain_path_on_generated_text(text: str) -> No
     assert clean_line(text) == " ".join(plain_strip_controls(text).split())
 
 
-def test_every_pattern_entry_names_anchors_its_pattern_holds() -> None:
-    """Each pattern entry lists the literals one of which every match holds (its "anchors");
-    an anchor must be in the pattern as written ("{targets}" for the targets; a hyphen or space
-    for "[- ]"). The generated and real texts here check that the anchors suffice."""
+def _pattern_entries() -> list[dict[str, Any]]:
     data = json.loads(
         (resources.files("trialfinder") / "data/cart_vocabulary.json").read_text("utf-8")
     )
-    entries = [
+    return [
         *data["car_stems"],
         *data["car_spellings"],
         *data["modified_cell_terms"],
@@ -178,30 +175,81 @@ def test_every_pattern_entry_names_anchors_its_pattern_holds() -> None:
         *data["not_car_stems"],
         data["target_prefixed_car"],
     ]
-    for entry in entries:
-        assert entry["anchors"], entry["pattern"]
-        source = re.sub(r"\[- \]\+?|\\s\+?", " ", entry["pattern"])  # "gene[- ]+x" -> "gene x"
-        source = re.sub(r"[\[\]()?:|\\]", "", source)  # "[Cc]ar-[Tt]" -> "Ccar-Tt"
-        if entry.get("ignore_case", True):
-            for anchor in entry["anchors"]:
-                flat = anchor.lower().replace("-", " ")
-                assert flat in source.lower().replace("-", " ") or anchor == "{targets}", anchor
-        else:  # "[Cc]ar-[Tt]" -> "Ccar-Tt" holds "car-T" only as "ar-T"
-            assert any(a[1:] in source for a in entry["anchors"]), entry["pattern"]
+
+
+def _target_words() -> list[str]:
+    data = vocabulary().data
+    words = [n for t in data["targets"] for n in (t["name"], *t.get("aliases", ()))]
+    return [w for w in words if len(w) > 2 and w.lower() != "kappa"]
+
+
+@pytest.mark.parametrize("number", range(len(_pattern_entries())))
+def test_every_match_of_a_pattern_entry_holds_one_of_its_anchors(number: int) -> None:
+    """Each pattern entry lists literals one of which every match holds (its "anchors",
+    "{targets}" for the target names): strings its pattern generates each hold one, as
+    written for a case-sensitive entry, lower-cased otherwise. (Text with a case twin is
+    scanned whole.)"""
+    entry = _pattern_entries()[number]
+    targets = "|".join(re.escape(w) for w in _target_words())
+    pattern = entry["pattern"].replace("{targets}", f"(?:{targets})")
+    fold = entry.get("ignore_case", True)
+    anchors = [a for a in entry["anchors"] if a != "{targets}"]
+    if "{targets}" in entry["anchors"]:
+        anchors += _target_words()
+    anchors = [a.lower() for a in anchors] if fold else anchors
+    assert anchors, entry["pattern"]
+    compiled = re.compile(pattern, re.IGNORECASE if fold else 0)
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.from_regex(compiled))  # a string holding a match, with text around it
+    def holds_an_anchor(text: str) -> None:
+        found = compiled.search(text)
+        assert found is not None
+        match = found.group()
+        if any(c in match for c in scan_module._CASE_TWINS):
+            return
+        seen = match.lower() if fold else match
+        assert any(a in seen for a in anchors), (match, entry["anchors"])
+
+    holds_an_anchor()
 
 
 def test_the_case_twins_are_every_code_point_ignorecase_adds() -> None:
-    """Characters IGNORECASE matches with a prefilter letter whose lower case differs."""
-    letters = {c for w in vocabulary().anchors.folded.words for c in w if c.isalpha()}
+    """The byte scan lower-cases ASCII letters only. IGNORECASE matches an ASCII anchor letter
+    with no other character but the case twins, and a letter that is not ASCII ("κ" in "Igκ")
+    with no character but its two cases and the twins: text holding one of those is scanned
+    as str (`AnchorScan._needs_str`)."""
+    words = vocabulary().anchors.folded.words
+    letters = {c for w in words for c in w if c.isalpha()}
     every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
     pattern = re.compile("[" + "".join(re.escape(c) for c in sorted(letters)) + "]", re.I)
-    twins = {
-        t
-        for t in set(pattern.findall(every))
-        for k in letters
-        if t.lower() != k.lower() and re.fullmatch(re.escape(k), t, re.I)
-    }
-    assert twins <= set(scan_module._CASE_TWINS)
+    rare = set(scan_module.rare_letters(words))
+    assert {"κ", "Κ"} <= rare  # "Igκ"
+    twins = set(scan_module._CASE_TWINS)
+    for t in set(pattern.findall(every)):
+        for k in letters:
+            if t != k and re.fullmatch(re.escape(k), t, re.I):
+                if k.isascii():
+                    assert (t.isascii() and t.lower() == k.lower()) or t in twins, (t, k)
+                else:
+                    assert t in rare or t in twins, (t, k)
+
+
+def test_the_byte_scan_finds_what_the_str_scan_finds() -> None:
+    """Text with letters that are not ASCII gives the same anchors by bytes (each such letter
+    one '?') as lower-cased whole; with a case twin or a rare letter it takes the str path."""
+    scan = vocabulary().anchors
+    for text in (
+        "prior CD19 CAR-T ≥ 3 months; gene therapy µg",
+        "Prior cell therapy (≤ 90 days) – EGFR–directed",
+        "İNCLUSİON: no CAR-T",
+        "IGΚ-directed therapy; IL-13RΑ2 CAR",
+        "ﬁrst-line chimeric antigen receptor",
+    ):
+        low = text.lower()
+        if len(low) == len(text):
+            assert scan.spans(text) == scan._str_spans(text), text
+    assert scan.spans("İNCLUSİON: CAR-T") is None
 
 
 def test_no_part_of_the_mention_regex_can_match_a_separator() -> None:

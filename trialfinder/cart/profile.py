@@ -61,9 +61,13 @@ def profile_study(study: Study) -> CarTProfile:
     titles = [t for t in (study.brief_title, study.official_title, study.acronym) if t]
     weak = list(study.keywords) + [i.description for i in interventions if i.description]
 
-    tiers: list[list[tuple[str, list[Mention]]]] = []
+    tiers: list[list[tuple[str, list[Mention]]]] = [[], [], []]
     title_not_own = False
-    for texts in (named, titles, weak):
+    # The strings joined hold every anchor any of them holds: most studies' strings hold
+    # none, and one scan says so.
+    if vocab.could_mention("\n".join([*named, *titles, *weak])):
+        tiers = []
+    for texts in (named, titles, weak) if not tiers else ():
         tier = []
         for text in texts:
             own, other = own_car_mentions(text)
@@ -107,8 +111,9 @@ def profile_study(study: Study) -> CarTProfile:
         key = "T allogeneic" if cell_type == "T" and source == "allogeneic" else cell_type
         classes.append(vocab.car_classes.get(key, "CAR-T"))
     own_texts = {t for t, _ in tiers[0]}
-    for text in named or titles:
-        if text not in own_texts:
+    class_texts = [t for t in named or titles if t not in own_texts]
+    if vocab.could_name_class("\n".join(class_texts)):
+        for text in class_texts:
             classes += vocab.classes_in(text)
     # The record's criteria have no control characters or terminal escapes, so the evidence
     # is a verbatim part of the text as it is shown.

@@ -36,11 +36,11 @@ def own_car_mentions(text: str) -> tuple[list[Mention], bool]:
 
     Also says whether any mention was not ('after CAR-T', 'CAR-T-associated CRS').
     """
-    own, other = [], False
-    follow_up = _FOLLOW_UP.search(text) is not None
-    for m in vocabulary().mentions(text):
-        if m.kind != "car":
-            continue
+    own: list[Mention] = []
+    other = False
+    cars = [m for m in vocabulary().mentions(text) if m.kind == "car"]
+    follow_up = bool(cars) and _FOLLOW_UP.search(text) is not None
+    for m in cars:
         if (
             follow_up
             or _NOT_OWN_BEFORE.search(text[max(0, m.start - 60) : m.start])

@@ -338,11 +338,15 @@ class Vocabulary:
         spans = self._class_scan.spans(text)
         if spans is None:  # case twins or a lower case of another length: try every class
             return self.plain_classes_in(text)
-        low = text.lower()
-        tried = set().union(*(self._class_of[low[a:b]] for a, b in spans))
+        # An anchor found is ASCII, as written in text (`scan.AnchorScan`).
+        tried = set().union(*(self._class_of[text[a:b].lower()] for a, b in spans))
         return [
             name for i, (name, rx) in enumerate(self._class_res) if i in tried and rx.search(text)
         ]
+
+    def could_name_class(self, text: str) -> bool:
+        """False only when `text` names no therapy class: none of their anchors is in it."""
+        return self._class_scan.found_in(text)
 
     def plain_classes_in(self, text: str) -> list[str]:
         """The classes found by trying every class pattern (what `classes_in` must equal)."""
