@@ -6,7 +6,7 @@ from (`source`), its label and why, and its part: `dev` (rules may be written ag
 `trialfinder.cart.stance`. `REAL_TEXTS` holds batches 1-3 (all retired into development in
 stop 16); `REAL_BATCH4` holds blind batch 4, labelled before any classifier run, scored once
 held out and retired into development in stop 18; `REAL_BATCH5` and `REAL_BATCH6` hold
-blind batches 5 and 6, held out.
+blind batches 5 and 6, held out; `REAL_BATCH7` blind batch 7, held out.
 The case functions read every file.
 """
 
@@ -24,8 +24,9 @@ REAL_TEXTS = DATA_DIR / "cart_real_texts.json"
 REAL_BATCH4 = DATA_DIR / "cart_real_batch4.json"
 REAL_BATCH5 = DATA_DIR / "cart_real_batch5.json"
 REAL_BATCH6 = DATA_DIR / "cart_real_batch6.json"
+REAL_BATCH7 = DATA_DIR / "cart_real_batch7.json"
 # The blind batches, each gathered and labelled in one go.
-BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5, 6: REAL_BATCH6}
+BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5, 6: REAL_BATCH6, 7: REAL_BATCH7}
 REAL_FILES = (REAL_TEXTS, *BATCH_FILES.values())
 SPLITS = ("dev", "heldout")
 
