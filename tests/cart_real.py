@@ -6,7 +6,8 @@ from (`source`), its label and why, and its part: `dev` (rules may be written ag
 `trialfinder.cart.stance`. `REAL_TEXTS` holds batches 1-3 (all retired into development in
 stop 16); `REAL_BATCH4` holds blind batch 4, labelled before any classifier run, scored once
 held out and retired into development in stop 18; `REAL_BATCH5` and `REAL_BATCH6` hold
-blind batches 5 and 6, held out; `REAL_BATCH7` blind batch 7, held out.
+blind batches 5 and 6, held out in stop 18 and retired into development in stop 19;
+`REAL_BATCH7` holds blind batch 7, held out.
 The case functions read every file.
 """
 

@@ -42,7 +42,8 @@ _PRIOR_CUE = re.compile(
 )
 _OWN_CUE = re.compile(
     r"(?:\bprior to|\bbefore|\buntil|\btime of|\bend of|\bduring|\bbetween\b.{1,40}\band"
-    r"|\beligib\w*(?: (?:for|to receive|to undergo))?|\bcandidates? for|\bsuitable for|\bfit for"
+    r"|\b(?:in)?eligib\w*(?: (?:for|to receive|to undergo))?|\bcandidates? for"
+    r"|\bsuitable for|\bfit for"
     r"|\bindicat\w* for|\breferred for|\bscheduled (?:for|to receive)|\bplann\w* (?:for|to receive)"
     r"|\breceive|\breceiving|\bundergo|\bundergoing|\bmanufactur\w*(?: of)?|\bgenerat\w*(?: of)?"
     r"|\bproduction of|\bcollection for"
@@ -129,3 +130,31 @@ def unbracketed(text: str) -> str:
     """Text without its bracketed asides: "cytopenia (ANC <= 1; platelets <= 30) 3 weeks after
     CAR-T" keeps the after-effect and its cause close."""
     return re.sub(r"\s*\([^()]*\)", "", text) if "(" in text else text
+
+
+# "After treatment with CLL1 CAR-T, the subject must have a stem cell donor": a sentence that
+# opens on the time after a CAR-T and goes on with no word of disease, response or prior
+# therapy plans what follows the trial's own infusion.
+_OPENS_AFTER = re.compile(
+    r"^\W*(?:after|following|post)\b[^,;.]{0,60}?(?:zcarz|zmodz|zclsz)[^,;.]{0,30},(?P<rest>.*)$"
+)
+_DISEASE_OR_PRIOR = re.compile(
+    r"zcarz|zmodz|zclsz|\b(?:relaps|recurr|progress|refractor|resistan|fail|persist|residual"
+    r"|respon|remission|cytopeni|aplasia|toxicit|crs\b|icans|loss\b|lost\b|disease|prior\b"
+    r"|previous|received|had\b|history|treated|exposure)"
+)
+
+
+def plans_after_own(norm: str) -> bool:
+    """Whether a normalised sentence plans what follows the trial's CAR-T (`_OPENS_AFTER`)."""
+    m = _OPENS_AFTER.match(norm)
+    return m is not None and not _DISEASE_OR_PRIOR.search(m.group("rest"))
+
+
+def class_names_target(clean: str) -> bool:
+    """Whether a class term of the sentence names a target ("CD19-directed", "anti-BCMA")."""
+    vocab = vocabulary()
+    return any(
+        m.kind == "class" and vocab.targets_in(clean[m.start : m.end])
+        for m in vocab.mentions(clean)
+    )

@@ -53,8 +53,13 @@ Sentences about pregnancy or contraception are ignored. Each remaining sentence 
   "adoptive cell therapy", "T-cell redirecting therapy"), counted only in texts that name a
   blood cancer or a blood-cancer target: an exclusion -> excluded, an exception -> allowed, a
   washout -> allowed only when the window binds the term (a few words after it, no comma
-  between); a requirement ("relapse after anti-CD19 therapy") does not name CAR-T and decides
-  nothing.
+  between); a requirement of therapy against a target ("relapse after anti-CD19 therapy") is
+  one CAR-T against it meets -> allowed; one of a broad class ("relapse after cell
+  immunotherapy") does not name CAR-T and decides nothing.
+- the trial's own product: a cue before the mention ("prior to", "eligible / ineligible
+  for", "manufacturing of") or a sentence that opens on the time after it and goes on with no
+  word of disease or prior therapy ("After treatment with CLL1 CAR-T, the subject must have a
+  donor") -> no verdict.
 - no section header: only the unambiguous phrasings above count; a bare "Prior CAR-T" stays
   unmentioned.
 
@@ -77,10 +82,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from trialfinder.cart.reading import (
+    class_names_target,
     clean_markup,
     cue,
     narrow,
     normalise_mentions,
+    plans_after_own,
     read_brackets,
     unbracketed,
 )
@@ -306,7 +313,7 @@ def _verdict(norm: str, section: str, lead: str, alternative: bool) -> tuple[int
         required = REQUIRED, "must have received it"
     elif _WASHOUT.search(norm):
         return CONDITIONAL, "washout"
-    elif section == "inclusion" and _has_prior(norm):
+    elif section == "inclusion" and _has_prior(norm) and not plans_after_own(norm):
         required = REQUIRED_BARE, "prior therapy in the inclusion list"
     if required and (alternative or _is_alternative(norm)):
         return ALLOWED, "one route in among several ('or')"
@@ -353,7 +360,7 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
             continue
         found = _verdict(norm, sentence.section, sentence.lead, sentence.alternative)
         if found and "zcarz" not in norm and "zmodz" not in norm:
-            found = _by_class(found, norm)
+            found = _by_class(found, norm, clean)
         if found and found[0] in (REQUIRED, REQUIRED_BARE) and sentence.lead_text:
             found = _by_lead(found, sentence.lead_text, classes)
         if found and (best is None or found[0] > best[0]):
@@ -382,16 +389,20 @@ def _by_lead(found: tuple[int, str], lead: str, classes: Callable[[], bool]) -> 
     return found
 
 
-def _by_class(found: tuple[int, str], norm: str) -> tuple[int, str] | None:
+def _by_class(found: tuple[int, str], norm: str, clean: str) -> tuple[int, str] | None:
     """A verdict from prior therapy named by its target or class ("CD19-directed therapy",
-    "any cellular therapy"): an exclusion, washout or exception covers CAR-T as it stands; a
-    requirement of it ("relapse after anti-CD19 therapy") can be met without CAR-T and does
-    not name it, so it decides nothing. A washout counts only when it binds the class term
-    (a few words after it, no comma between): a window at the end of a list may belong to
-    another item."""
+    "any cellular therapy"): an exclusion, washout or exception covers CAR-T as it stands. A
+    requirement of therapy against a target ("relapse after CD19-directed therapy") is one
+    that CAR-T against it meets, without being needed: allowed. A requirement of a broad class
+    ("relapse after cell immunotherapy", which CIK or DC vaccines meet too) does not name
+    CAR-T, and decides nothing. A washout counts only when it binds the class term (a few
+    words after it, no comma between): a window at the end of a list may belong to another
+    item."""
     verdict, rule = found
     if verdict in (REQUIRED, REQUIRED_BARE) or rule in _REQUIREMENT_RULES:
-        return None  # "relapse after CD19-directed therapy": CAR-T not named, say nothing
+        if class_names_target(clean):
+            return ALLOWED, "a requirement of therapy against a target, which CAR-T meets"
+        return None  # "relapse after cell immunotherapy": CAR-T not named, say nothing
     if rule == "washout" and not _BOUND_WASHOUT.search(norm):
         return None  # "... or adoptive cell therapy, autologous HSCT within 12 months"
     return verdict, f"{rule}, by target or class"
