@@ -199,9 +199,14 @@ def clean_date(text: Any) -> str | None:
     return text if _DATE_RE.match(text) else None
 
 
+def _is_map(value: Any) -> bool:
+    """isinstance(value, Mapping), without the ABC check for the dicts JSON decodes to."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _get(obj: Any, *path: str) -> Any:
     for key in path:
-        if not isinstance(obj, Mapping):
+        if not _is_map(obj):
             return None
         obj = obj.get(key)
     return obj
@@ -212,7 +217,7 @@ def _list(value: Any) -> list[Any]:
 
 
 def _dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in _list(value) if isinstance(v, Mapping)]
+    return [v for v in _list(value) if _is_map(v)]
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -231,6 +236,8 @@ def _enum(value: Any) -> str | None:
 
 
 def _float(value: Any) -> float | None:
+    if type(value) is float:
+        return value if math.isfinite(value) else None
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -249,7 +256,7 @@ def _contact(raw: Mapping[str, Any]) -> Contact:
 
 def _site(raw: Mapping[str, Any]) -> Site:
     point = raw.get("geoPoint")
-    geo: Mapping[str, Any] = point if isinstance(point, Mapping) else {}
+    geo: Mapping[str, Any] = point if _is_map(point) else {}
     return Site(
         facility=clean_line(raw.get("facility")),
         city=clean_line(raw.get("city")),
@@ -336,10 +343,10 @@ def nct_id_of(raw: Any) -> str | None:
 def _check_shape(raw: Mapping[str, Any], nct: str) -> None:
     for section in ("protocolSection", "derivedSection"):
         modules = raw.get(section, {})
-        if not isinstance(modules, Mapping):
+        if not _is_map(modules):
             raise RecordError(f"study {nct} is malformed ({section} is not an object)")
         for key, value in modules.items():
-            if not isinstance(value, Mapping):
+            if not _is_map(value):
                 raise RecordError(f"study {nct} is malformed ({section}.{key} is not an object)")
 
 
