@@ -330,6 +330,9 @@ def _has_prior(norm: str) -> bool:
     )
 
 
+_CAR_KINDS = ("car", "modified")
+
+
 def classify_prior_car_t(criteria: str | None) -> Stance:
     """The trial's stance on people who already had CAR-T, with the deciding sentence verbatim."""
     vocab = vocabulary()
@@ -347,6 +350,8 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
 
     best: tuple[int, str, Sentence] | None = None
     wanted = could_hold(criteria, _MENTION, mentioned)  # a sentence no mention meets: nothing
+    if wanted is not None and not any(m.kind in _CAR_KINDS for m in mentioned) and not classes():
+        return UNMENTIONED  # class terms only, where they do not stand for CAR-T: no token
     for sentence in criteria_sentences(criteria, wanted):
         if wanted is not None and not wanted(sentence.start, sentence.end):
             continue
