@@ -127,6 +127,8 @@ def criteria_sentences(
     pos, ascii = 0, text.isascii()
     for raw in text.splitlines(keepends=True):
         start, end, pos = pos, pos + len(raw.rstrip("\r\n")), pos + len(raw)
+        if raw.isspace():  # a blank line: no header, item or sentence, and no continuation
+            continue  # (the line after it starts an item of its own either way)
         kind = _header_kind(text[start:end])
         if kind:
             lines.append((start, end, kind))
