@@ -7,7 +7,7 @@ from (`source`), its label and why, and its part: `dev` (rules may be written ag
 stop 16); `REAL_BATCH4` holds blind batch 4, labelled before any classifier run, scored once
 held out and retired into development in stop 18; `REAL_BATCH5` and `REAL_BATCH6` hold
 blind batches 5 and 6, held out in stop 18 and retired into development in stop 19;
-`REAL_BATCH7` holds blind batch 7, held out.
+`REAL_BATCH7` and `REAL_BATCH8` hold blind batches 7 and 8 (stop 19), held out.
 The case functions read every file.
 """
 
@@ -26,8 +26,15 @@ REAL_BATCH4 = DATA_DIR / "cart_real_batch4.json"
 REAL_BATCH5 = DATA_DIR / "cart_real_batch5.json"
 REAL_BATCH6 = DATA_DIR / "cart_real_batch6.json"
 REAL_BATCH7 = DATA_DIR / "cart_real_batch7.json"
+REAL_BATCH8 = DATA_DIR / "cart_real_batch8.json"
 # The blind batches, each gathered and labelled in one go.
-BATCH_FILES = {4: REAL_BATCH4, 5: REAL_BATCH5, 6: REAL_BATCH6, 7: REAL_BATCH7}
+BATCH_FILES = {
+    4: REAL_BATCH4,
+    5: REAL_BATCH5,
+    6: REAL_BATCH6,
+    7: REAL_BATCH7,
+    8: REAL_BATCH8,
+}
 REAL_FILES = (REAL_TEXTS, *BATCH_FILES.values())
 SPLITS = ("dev", "heldout")
 
