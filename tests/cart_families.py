@@ -785,5 +785,30 @@ _NAMES_STOP18 = (
     StudyCase("nm-long-term-follow-up", _study("CD19 CART Long Term Follow-up Study", []), False),
 )
 
-FAMILY_STUDY_DEV: tuple[StudyCase, ...] = (*_NAMES, *_NAMES_STOP18)
+# Stop 19: written against retired batches 7 and 8.
+_NAMES_STOP19 = (
+    StudyCase("nm-target-after-car", _study("CAR-CD70 T Cells in Renal Cell Carcinoma", []), True),
+    StudyCase(
+        "nm-target-after-car-nk",
+        _study("Phase I Study of CAR-MSLN NK Cells in Ovarian Cancer", []),
+        True,
+    ),
+    StudyCase(
+        "nm-trop2-car-slash",
+        _study("TROP2 CAR/IL-15 NK Cells for Metastatic Pancreatic Cancer", []),
+        True,
+    ),
+    StudyCase(
+        "nm-trop2-adc-pinned",
+        _study("Anti-TROP2 Antibody-drug Conjugate in Triple-negative Breast Cancer", []),
+        False,
+    ),
+    StudyCase(
+        "nm-eque-cel-code",
+        _study("CT103A Cells for Refractory Myasthenia Gravis", [("BIOLOGICAL", "CT103A", [])]),
+        True,
+    ),
+)
+
+FAMILY_STUDY_DEV: tuple[StudyCase, ...] = (*_NAMES, *_NAMES_STOP18, *_NAMES_STOP19)
 FAMILY_STUDY_HELDOUT: tuple[StudyCase, ...] = ()

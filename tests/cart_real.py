@@ -7,7 +7,8 @@ from (`source`), its label and why, and its part: `dev` (rules may be written ag
 stop 16); `REAL_BATCH4` holds blind batch 4, labelled before any classifier run, scored once
 held out and retired into development in stop 18; `REAL_BATCH5` and `REAL_BATCH6` hold
 blind batches 5 and 6, held out in stop 18 and retired into development in stop 19;
-`REAL_BATCH7` and `REAL_BATCH8` hold blind batches 7 and 8 (stop 19), held out.
+`REAL_BATCH7` and `REAL_BATCH8` hold blind batches 7 and 8, scored once held out and
+retired into development in stop 19: no held-out part is left.
 The case functions read every file.
 """
 

@@ -105,6 +105,8 @@ KNOWN_STUDY_MISSES = {
     "NCT06152172": "'Patients ... Receiving KYV-101' reads as a population, as supportive-care "
     "titles write it ('infections in patients receiving CAR-T'); the interventions given are "
     "the lymphodepletion drugs only",
+    "NCT03098355": "'Interleukin-2 Following 4SCAR19/22 T Cells' has the form of a study given "
+    "after CAR-T ('glofitamab following CAR-T'), which is no CAR product; no intervention is named",
 }
 # Development texts likewise.
 KNOWN_TEXT_MISSES = {

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 from trialfinder.errors import RecordError
 from trialfinder.text import clean_block, clean_line, strip_controls, unescape_markdown
@@ -199,7 +199,7 @@ def clean_date(text: Any) -> str | None:
     return text if _DATE_RE.match(text) else None
 
 
-def _is_map(value: Any) -> bool:
+def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:
     """isinstance(value, Mapping), without the ABC check for the dicts JSON decodes to."""
     return type(value) is dict or isinstance(value, Mapping)
 
@@ -236,10 +236,8 @@ def _enum(value: Any) -> str | None:
 
 
 def _float(value: Any) -> float | None:
-    if type(value) is float:
-        return value if math.isfinite(value) else None
     try:
-        number = float(value)
+        number = value if type(value) is float else float(value)
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
