@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "trialfinder"
 LAYERS: list[list[str]] = [
     ["errors", "text", "schema"],
     ["records"],
-    ["rows"],
+    ["rows", "describe"],
     ["frames"],
     [
         "ctgov.query",

@@ -11,7 +11,7 @@ import pytest
 from trialfinder.ctgov.query import Query
 from trialfinder.ctgov.sources import FileSource
 from trialfinder.errors import InvalidNctId, SourceError, StudyNotFound
-from trialfinder.records import parse_study
+from trialfinder.records import UnreadSites, parse_study
 
 
 def study(nct: str, title: str = "T") -> dict[str, Any]:
@@ -102,3 +102,65 @@ def test_every_string_is_kept_only_for_a_term(tmp_path: Path) -> None:
 def test_utf8_bom_files_are_read(tmp_path: Path) -> None:
     (tmp_path / "bom.json").write_text(json.dumps([study("NCT90000001")]), encoding="utf-8-sig")
     assert len(FileSource(tmp_path).fetch(Query()).studies) == 1
+
+
+def _with_sites(nct: str, cities: list[str]) -> dict[str, Any]:
+    raw = study(nct)
+    locations = [{"facility": f"{c} Hospital", "city": c, "country": "US"} for c in cities]
+    raw["protocolSection"]["contactsLocationsModule"] = {"locations": locations}
+    return raw
+
+
+def test_sites_are_counted_not_read_when_the_search_needs_only_their_number(
+    tmp_path: Path,
+) -> None:
+    """Sites are most of a saved record; a search showing `sites_count` only counts them."""
+    saved = write(tmp_path / "a.json", [_with_sites("NCT90000001", ["Austin", "Waco"])])
+    source = FileSource(saved)
+    counted = source.fetch(Query(), sites=False).studies[0]
+    assert len(counted.sites) == 2 and counted.sites and isinstance(counted.sites, UnreadSites)
+    with pytest.raises(RuntimeError, match="not read"):
+        list(counted.sites)  # a view that needs sites but did not ask fails loudly
+    read = source.fetch(Query()).studies[0]  # read again, with the sites
+    assert [s.city for s in read.sites] == ["Austin", "Waco"]
+    assert source.get("NCT90000001").sites == read.sites
+    # A --location query is matched against the sites locally: they are read for it.
+    fresh = FileSource(tmp_path / "a.json")
+    located = fresh.fetch(Query.build(location="Waco"), sites=False).studies[0]
+    assert [s.city for s in located.sites] == ["Austin", "Waco"]
+
+
+def test_unread_sites_pickle_and_compare_by_their_number() -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(UnreadSites(3))) == UnreadSites(3)
+    assert UnreadSites(3) != UnreadSites(2) and not UnreadSites(0)
+    assert hash(UnreadSites(3)) == hash(UnreadSites(3))
+    with pytest.raises(RuntimeError):
+        UnreadSites(1)[0]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_saved_data_with_sites_counted_shows_what_reading_them_shows(
+    monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Every format of a search over saved records, its sites counted (what the search asks
+    for without --near or site columns), equals the same search with every site read."""
+    from clirun import run
+
+    folder = str(Path(__file__).resolve().parents[1] / "fixtures")
+    args = ["search", "--source", folder, "--status", "any", "--limit", "1000", "-f", fmt]
+    asked: list[bool] = []
+    fetch = FileSource.fetch
+
+    def spy(self: FileSource, *args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("sites", True))
+        return fetch(self, *args, **kwargs)
+
+    monkeypatch.setattr(FileSource, "fetch", spy)
+    counted = run(args)
+    monkeypatch.setattr(FileSource, "fetch", lambda s, *a, **k: spy(s, *a, **{**k, "sites": True}))
+    read = run(args)
+    assert counted.code == read.code == 0, counted.err
+    assert counted.out == read.out and "NCT" in counted.out
+    assert asked == [False, True]  # counted, then read

@@ -104,6 +104,37 @@ class Site:
         return self.contacts[0].line() if self.contacts else ""
 
 
+class UnreadSites(tuple[Site, ...]):
+    """A record's sites counted, not read (`parse_study(sites=False)`); reading one raises."""
+
+    number: int
+
+    def __new__(cls, number: int) -> UnreadSites:
+        unread = super().__new__(cls, ())
+        unread.number = number
+        return unread
+
+    def __len__(self) -> int:
+        return self.number
+
+    def _unread(self, *_: object) -> Iterator[Site]:
+        raise RuntimeError(f"the {self.number} site(s) of this record were not read")
+
+    __iter__ = __getitem__ = __contains__ = _unread  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, UnreadSites) and other.number == self.number
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((UnreadSites, self.number))
+
+    def __reduce__(self) -> tuple[type[UnreadSites], tuple[int]]:
+        return UnreadSites, (self.number,)
+
+
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Intervention:
@@ -222,13 +253,8 @@ def _dicts(value: Any) -> list[Mapping[str, Any]]:
 
 def _strings(value: Any) -> tuple[str, ...]:
     """The strings of a value that may be a string or a list, each folded to one clean line."""
-    if isinstance(value, str):
-        items: list[Any] = [value]
-    elif isinstance(value, list):
-        items = [v for v in value if isinstance(v, str)]
-    else:
-        items = []
-    return tuple(clean_line(v) for v in items)
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return tuple(clean_line(v) for v in items if isinstance(v, str))
 
 
 def _enum(value: Any) -> str | None:
@@ -302,36 +328,6 @@ def all_strings(value: Any) -> Iterator[str]:
             yield from all_strings(item)
 
 
-def describe_raw(value: Any) -> str:
-    """What a JSON value is, in a few words, for an error about an unexpected API answer.
-
-    `{"hello": "world"}` -> "an object with hello (text)"; `{"studies": null}` -> "an object
-    with studies (null)"; a study -> "study NCT01234567"; `[1, 2]` -> "a list of 2 item(s)".
-    """
-    kinds = {str: "text", bool: "true/false", int: "number", float: "number", list: "list"}
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        nct = nct_id_of(value)
-        if nct:
-            return f"study {clean_line(nct)[:20]}"
-        if not value:
-            return "an empty object"
-        parts = [
-            f"{clean_line(str(key))[:30]} "
-            f"({'null' if item is None else kinds.get(type(item), 'object')})"
-            for key, item in list(value.items())[:5]
-        ]
-        more = f" and {len(value) - 5} more" if len(value) > 5 else ""
-        return "an object with " + ", ".join(parts) + more
-    if isinstance(value, list):
-        return f"a list of {len(value)} item(s)"
-    if isinstance(value, str):
-        text = clean_line(value)
-        return f"the text {text[:40] + ('…' if len(text) > 40 else '')!r}"
-    return f"the {kinds.get(type(value), type(value).__name__)} {value!r}"
-
-
 def nct_id_of(raw: Any) -> str | None:
     """The NCT id of a raw study object, or None when it has none."""
     value = _get(raw, "protocolSection", "identificationModule", "nctId")
@@ -348,11 +344,12 @@ def _check_shape(raw: Mapping[str, Any], nct: str) -> None:
                 raise RecordError(f"study {nct} is malformed ({section}.{key} is not an object)")
 
 
-def parse_study(raw: Any, *, keep_text: bool = False) -> Study:
+def parse_study(raw: Any, *, keep_text: bool = False, sites: bool = True) -> Study:
     """One raw API v2 study object -> a `Study` (raises RecordError for a non-study).
 
     `keep_text` keeps every string of the record in `Study.text`, for matching saved data
-    against free text locally.
+    against free text locally. Without `sites`, the sites are counted, not read (a study's
+    largest part; `UnreadSites`).
     """
     if not isinstance(raw, Mapping):
         raise RecordError(f"not a study object but {type(raw).__name__}")
@@ -371,6 +368,7 @@ def parse_study(raw: Any, *, keep_text: bool = False) -> Study:
     conditions = ps.get("conditionsModule") or {}
     enrollment = _get(design, "enrollmentInfo", "count")
     criteria = elig.get("eligibilityCriteria")
+    locations = _dicts(contacts.get("locations"))
     derived: Mapping[str, Any] = raw.get("derivedSection") or {}
     return Study(
         nct_id=nct,
@@ -409,7 +407,7 @@ def parse_study(raw: Any, *, keep_text: bool = False) -> Study:
             )
             for o in _dicts(contacts.get("overallOfficials"))
         ),
-        sites=tuple(_site(loc) for loc in _dicts(contacts.get("locations"))),
+        sites=tuple(map(_site, locations)) if sites else UnreadSites(len(locations)),
         brief_summary=unescape_markdown(clean_block(_get(ps, "descriptionModule", "briefSummary"))),
         eligibility_criteria=unescape_markdown(strip_controls(criteria))
         if isinstance(criteria, str)

@@ -213,13 +213,15 @@ def run_search(
     *,
     hooks: Hooks = NO_HOOKS,
     columns: Sequence[str] | None = None,
+    with_sites: bool = True,
 ) -> SearchResult:
     """Run one search end to end and return frames with declared columns.
 
     Build `query` and `options` from a `SearchSpec` with `spec.resolve()`, which validates
     every option and combination. `columns` names the columns the caller will read (None:
     every one): the API is asked only for the record pieces they need, and the others come
-    back empty.
+    back empty. Without `with_sites` the caller reads neither `result.sites` nor the records'
+    sites: saved data's sites are then counted, not read, unless the search needs them.
     """
     options = options or SearchOptions()
     sent = server_query(query, options)
@@ -235,7 +237,13 @@ def run_search(
         hooks = replace(hooks, classify=profile_row)  # each record where it is read
     made: dict[str, tuple[Study, dict[str, Any]]] = {}  # study rows, made while pages travel
     hooks = replace(hooks, studies=partial(_make_rows, made, hooks.studies))
-    fetched = source.fetch(sent, needed_fields(query, options, columns), limit=limit, hooks=hooks)
+    fields = needed_fields(query, options, columns)
+    # Saved data is read whole: its sites (a study's largest part) only when the search needs
+    # more than their number.
+    shown = all_columns(options) if columns is None else columns
+    counted = [c for c in shown if c != "sites_count"]
+    read_sites = with_sites or "Location" in needed_fields(query, options, counted)
+    fetched = source.fetch(sent, fields, limit=limit, hooks=hooks, sites=read_sites)
     profiles = fetched.classified
     records = {s.nct_id: s for s in fetched.studies}
     notes = list(fetched.notes)

@@ -80,7 +80,13 @@ def search(
         check_binary_output(output, fmt)
     reads = _reads(plan, fmt, chosen, available)
     result, cached = _run(
-        plan, source, api_url, quiet=quiet, cache=(no_cache, refresh), columns=reads
+        plan,
+        source,
+        api_url,
+        quiet=quiet,
+        cache=(no_cache, refresh),
+        columns=reads,
+        with_sites=spec.sites,
     )
     say(f"Data: {result.source}")
     for line in cached:
@@ -152,9 +158,11 @@ def _run(
     quiet: bool = False,
     cache: tuple[bool, bool] = (False, False),
     columns: Sequence[str] | None = None,
+    with_sites: bool = True,
 ) -> tuple[SearchResult, list[str]]:
     """The search's result, and what the cache did (`cache`: --no-cache, --refresh);
-    `columns`: what the output reads (the API is asked only for that)."""
+    `columns`: what the output reads (the API is asked only for that); `with_sites`: whether
+    it reads the sites themselves (`run_search`)."""
     from trialfinder.cli.progress import ProgressBar
     from trialfinder.ctgov.sources import Hooks
     from trialfinder.search import run_search
@@ -165,7 +173,14 @@ def _run(
     bar = ProgressBar(seconds_per_page=data_source.pace or 1.2)
     try:
         hooks = Hooks(idle=_preload) if quiet else Hooks(bar, bar.retrying, idle=_preload)
-        result = run_search(plan.query, data_source, plan.options, hooks=hooks, columns=columns)
+        result = run_search(
+            plan.query,
+            data_source,
+            plan.options,
+            hooks=hooks,
+            columns=columns,
+            with_sites=with_sites,
+        )
         return result, cache_notes(data_source)
     finally:
         bar.finish()

@@ -38,8 +38,9 @@ from trialfinder.ctgov.settings import (
     Settings,
 )
 from trialfinder.ctgov.transport import cached_json, deadline_until, transport
+from trialfinder.describe import describe_raw
 from trialfinder.errors import ApiError, ApiResponseError, ApiUnavailable, StudyNotFound, UsageError
-from trialfinder.records import describe_raw, nct_id_of
+from trialfinder.records import nct_id_of
 from trialfinder.text import clean_line
 
 if TYPE_CHECKING:

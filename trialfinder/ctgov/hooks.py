@@ -82,8 +82,11 @@ class StudySource(Protocol):
         *,
         limit: int | None = None,
         hooks: Hooks = NO_HOOKS,
+        sites: bool = True,
     ) -> Fetched:
-        """Studies matching the query (servers) or all studies (files; filtered later)."""
+        """Studies matching the query (servers) or all studies (files; filtered later).
+        Without `sites`, a source may count each study's sites instead of reading them
+        (`records.UnreadSites`): the search shows their number only."""
         ...
 
     def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:

@@ -27,8 +27,9 @@ class LocalSource(Closing):
     server_filtered = False  # whether the studies already match the query
     notes: list[str]
 
-    def load(self, *, text: bool = False) -> list[Study]:
-        """Every study the source holds (`text`: with every string in `Study.text`)."""
+    def load(self, *, text: bool = False, sites: bool = True) -> list[Study]:
+        """Every study the source holds (`text`: with every string in `Study.text`; without
+        `sites`, their sites may be counted only: `records.UnreadSites`)."""
         raise NotImplementedError
 
     def where(self) -> str:
@@ -42,11 +43,13 @@ class LocalSource(Closing):
         *,
         limit: int | None = None,
         hooks: Hooks = NO_HOOKS,
+        sites: bool = True,
     ) -> Fetched:
         """All the studies; unless `server_filtered`, the pipeline applies the query locally."""
         # Only a --term matches every string of a record (filters.area_text): keep them then.
         text = query.term is not None and not self.server_filtered
-        studies, classified = self.load_classified(text=text, classify=hooks.classify)
+        sites = sites or (query.location is not None and not self.server_filtered)
+        studies, classified = self.load_classified(text=text, classify=hooks.classify, sites=sites)
         if hooks.studies:
             hooks.studies(studies)
         if hooks.progress:
@@ -58,10 +61,10 @@ class LocalSource(Closing):
         )
 
     def load_classified(
-        self, *, text: bool, classify: Callable[[Study], Any] | None
+        self, *, text: bool, classify: Callable[[Study], Any] | None, sites: bool = True
     ) -> tuple[list[Study], dict[str, Any]]:
-        """`load(text=text)` and `classify` of each study, by NCT id."""
-        studies = self.load(text=text)
+        """`load(text=text, sites=sites)` and `classify` of each study, by NCT id."""
+        studies = self.load(text=text, sites=sites)
         classified: dict[str, Any] = {}
         classify_into(classified, classify, studies)
         return studies, classified
@@ -85,7 +88,7 @@ class RecordsSource(LocalSource):
         self.description = description
         self.notes = []
 
-    def load(self, *, text: bool = False) -> list[Study]:
+    def load(self, *, text: bool = False, sites: bool = True) -> list[Study]:
         """The records, as they were made."""
         return self.studies
 
@@ -95,10 +98,11 @@ class RecordsSource(LocalSource):
 
 
 def _read_file(
-    path: Path, *, text: bool, classify: Callable[[Study], Any] | None
+    path: Path, *, text: bool, classify: Callable[[Study], Any] | None, sites: bool = True
 ) -> tuple[list[Study], list[Any]]:
     """One saved file's studies and `classify` of each (in a worker process, or here)."""
-    studies = [study for _, study in parsed_items(read_json(path), str(path), keep_text=text)]
+    items = parsed_items(read_json(path), str(path), keep_text=text, sites=sites)
+    studies = [study for _, study in items]
     return studies, [classify(s) for s in studies] if classify is not None else []
 
 
@@ -115,6 +119,7 @@ class FileSource(LocalSource):
         self.files = self._files()
         self._studies: list[Study] | None = None
         self._text = False  # whether the loaded records carry Study.text
+        self._sites = True  # whether they carry their sites (else only their number)
         self.notes: list[str] = [self._skipped] if self._skipped else []
         noun = "file" if len(self.files) == 1 else "files"
         self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
@@ -138,24 +143,28 @@ class FileSource(LocalSource):
             self.notes += notes
         return [(raw, s) for raw, s in pairs if id(s) in kept]
 
-    def load(self, *, text: bool = False) -> list[Study]:
+    def load(self, *, text: bool = False, sites: bool = True) -> list[Study]:
         """Every study in the files, each NCT id once (first one wins), in file order; the raw
         JSON behind them (several times their size) is dropped once they exist."""
-        if self._studies is None or (text and not self._text):
-            self.load_classified(text=text, classify=None)
+        if not self._loaded(text, sites):
+            self.load_classified(text=text, classify=None, sites=sites)
         assert self._studies is not None
         return self._studies
 
+    def _loaded(self, text: bool, sites: bool) -> bool:
+        """Whether the records already read have what is asked for."""
+        return self._studies is not None and (self._text or not text) and (self._sites or not sites)
+
     def load_classified(
-        self, *, text: bool, classify: Callable[[Study], Any] | None
+        self, *, text: bool, classify: Callable[[Study], Any] | None, sites: bool = True
     ) -> tuple[list[Study], dict[str, Any]]:
         """The studies (as `load`) and `classify` of each: the files are read, parsed and
-        classified on every core (`ctgov/cores.py`), unless already read without it."""
-        if self._studies is not None and (self._text or not text):
-            return super().load_classified(text=text, classify=classify)
+        classified on every core (`ctgov/cores.py`), unless already read with what is asked."""
+        if self._loaded(text, sites):
+            return super().load_classified(text=text, classify=classify, sites=sites)
         studies: list[Study] = []
         classified: dict[str, Any] = {}
-        job = partial(_read_file, text=text, classify=classify)
+        job = partial(_read_file, text=text, classify=classify, sites=sites)
         for batch, results in map_files(job, self.files):
             studies += batch
             for study, result in zip(batch, results, strict=False):
@@ -164,14 +173,14 @@ class FileSource(LocalSource):
         studies = dedupe(studies, notes, str(self.path))
         if self._studies is None:
             self.notes += notes
-        self._studies, self._text = studies, text
+        self._studies, self._text, self._sites = studies, text, sites
         return studies, classified
 
     def load_raw(self) -> list[dict[str, Any]]:
         """The raw study objects behind `load()`, read again (the raw objects are not kept)."""
         pairs = self._read(keep_raw=True)
         if self._studies is None:
-            self._studies, self._text = [study for _, study in pairs], True
+            self._studies, self._text, self._sites = [study for _, study in pairs], True, True
         return [raw for raw, _ in pairs]
 
     def where(self) -> str:

@@ -18,8 +18,11 @@ from trialfinder.records import Study, nct_id_of, parse_study
 __all__ = ["CSV_DOWNLOAD", "list_files", "parsed_items", "read_json", "studies_in_json"]
 
 
-def parsed_items(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[str, Any], Study]]:
-    """Saved API output -> (raw, Study) pairs: a /studies page, one study, or a list."""
+def parsed_items(
+    data: Any, where: str, *, keep_text: bool, sites: bool = True
+) -> list[tuple[dict[str, Any], Study]]:
+    """Saved API output -> (raw, Study) pairs: a /studies page, one study, or a list (without
+    `sites`, each study's sites are counted, not read)."""
     if isinstance(data, dict) and isinstance(data.get("studies"), list):
         items = data["studies"]
     elif isinstance(data, dict) and "protocolSection" in data:
@@ -36,7 +39,7 @@ def parsed_items(data: Any, where: str, *, keep_text: bool) -> list[tuple[dict[s
         if not isinstance(item, dict) or not nct_id_of(item):
             raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
         try:
-            out.append((item, parse_study(item, keep_text=keep_text)))
+            out.append((item, parse_study(item, keep_text=keep_text, sites=sites)))
         except RecordError as exc:
             raise SourceError(f"{where}: {exc}") from None
     return out

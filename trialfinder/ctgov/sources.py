@@ -28,8 +28,9 @@ from trialfinder.ctgov.pages import Page, decode_json
 from trialfinder.ctgov.prefetch import ahead
 from trialfinder.ctgov.query import MAX_PAGE_SIZE, Query, check_nct_id
 from trialfinder.ctgov.slices import Slices, sliced_pages, workers_for
+from trialfinder.describe import describe_raw
 from trialfinder.errors import ApiError, RecordError
-from trialfinder.records import Study, describe_raw, parse_study
+from trialfinder.records import Study, parse_study
 
 if TYPE_CHECKING:
     from trialfinder.ctgov.client import CtGovClient
@@ -119,8 +120,10 @@ class ApiSource(Closing):
         *,
         limit: int | None = None,
         hooks: Hooks = NO_HOOKS,
+        sites: bool = True,
     ) -> Fetched:
-        """Page through the whole search (or until `limit` studies have come)."""
+        """Page through the whole search (or until `limit` studies have come). The records
+        hold what `fields` asked for (`sites` is for saved data, read whole)."""
         params = query.to_params(fields)
         page_size = min(limit, MAX_PAGE_SIZE) if limit else MAX_PAGE_SIZE
         studies: list[Study] = []
