@@ -178,3 +178,20 @@ def test_paging_never_loses_or_repeats_a_study(page_size: int, limit: int) -> No
     assert page_ids(pages) == ids_of(wanted)
     assert len(pages) == len(wanted) // page_size + 1
     assert all(len(p["studies"]) == page_size for p in pages[:-1])
+
+
+def test_a_memo_of_matches_pages_as_filtering_every_page_does(
+    ctgov_server: FakeCtGov, client: httpx.Client, many_studies: list[dict[str, Any]]
+) -> None:
+    """`memo` (the benchmark's server) serves the same pages; a data load clears it."""
+    ctgov_server.add_studies(many_studies)
+    params = {"pageSize": "700", "sort": "LastUpdatePostDate:desc", "countTotal": "true"}
+    plain = page_all(client, params)
+    ctgov_server.memo = True
+    assert page_all(client, params) == plain
+    assert page_all(client, params) == plain  # answered from the memo
+    assert ctgov_server._matches  # it was used
+    ctgov_server.load(remove=[ids_of(plain[0]["studies"])[0]])
+    assert not ctgov_server._matches
+    fewer = page_all(client, params)
+    assert len(page_ids(fewer)) == len(page_ids(plain)) - 1

@@ -129,6 +129,7 @@ class Slices:
         self._client = client
         self._params = dict(params)
         self._share = share  # studies a slice may hold before it splits
+        self._workers = workers
         self._on_retry = on_retry
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trialfinder")
         self._out: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=QUEUED_PAGES * workers)
@@ -185,16 +186,18 @@ class Slices:
             self._put("done", None)
 
     def _split(self, page: Page, low: dt.date | None) -> bool:
-        """After a big slice's first page: split what is left of it in two; False to keep
-        paging it (small enough, or a span of one day)."""
+        """After a big slice's first page: split what is left of it into as many stretches
+        as it has pages left (at most one a worker, at least two), so that a crowded span
+        takes few rounds of splitting; False to keep paging it (small enough, or a span of
+        one day)."""
         left = (page.total or 0) - len(page)
         oldest = oldest_date(page)
         floor = low or _FIRST_DAY
         if left <= self._share or oldest is None or oldest <= floor:
             return False
-        (_, first_end), (second_start, second_end) = _cuts(floor, oldest, 2)
-        self.submit(low, first_end)  # open below when this slice was
-        self.submit(second_start, second_end)
+        parts = max(2, min(self._workers, -(-left // max(1, len(page)))))
+        for i, (start, end) in enumerate(_cuts(floor, oldest, parts)):
+            self.submit(low if i == 0 else start, end)  # open below when this slice was
         return True
 
     def close(self) -> None:
