@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,18 @@ def test_options_against_the_loopback_api() -> None:
     order = [g.name for g in option_groups()]
     positions = [order.index(line["therapy_group"]) for line in lines]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "json"])
+def test_options_against_the_loopback_api_in_every_format(fmt: str) -> None:
+    """The same trials in each format as in JSON lines, from the loopback API."""
+    with FakeCtGov(FileSource(FIXTURES).load_raw()) as server:
+        env = {"TRIALFINDER_API_URL": server.base_url, "COLUMNS": "120", **FAST}
+        lines = run(["options", "-c", "lymphoma", "-f", "jsonl"], env)
+        shown = run(["options", "-c", "lymphoma", "-f", fmt], env)
+    assert lines.code == shown.code == 0, shown.err
+    expected = {json.loads(line)["nct_id"] for line in lines.out.splitlines()}
+    assert expected and set(re.findall(r"NCT\d{8}", shown.out)) == expected
 
 
 def test_options_help_lists_the_classes_and_bad_values_are_errors() -> None:
