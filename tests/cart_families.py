@@ -640,6 +640,13 @@ _STOP19 = (
         "inclusion",
     ),
     _c(
+        "own-plan-after-pinned-prior-in-clause",
+        "own-product",
+        INC + "* After prior CD19 CAR-T, the patient must have a stem cell donor",
+        "required",
+        "inclusion",
+    ),
+    _c(
         "own-plan-after-pinned-prior",
         "own-product",
         INC + "* Following prior CAR-T therapy, patients must have measurable disease",

@@ -136,7 +136,8 @@ def unbracketed(text: str) -> str:
 # opens on the time after a CAR-T and goes on with no word of disease, response or prior
 # therapy plans what follows the trial's own infusion.
 _OPENS_AFTER = re.compile(
-    r"^\W*(?:after|following|post)\b[^,;.]{0,60}?(?:zcarz|zmodz|zclsz)[^,;.]{0,30},(?P<rest>.*)$"
+    r"^\W*(?:after|following|post)\b(?P<before>[^,;.]{0,60}?)(?:zcarz|zmodz|zclsz)"
+    r"(?P<after>[^,;.]{0,30}),(?P<rest>.*)$"
 )
 _DISEASE_OR_PRIOR = re.compile(
     r"zcarz|zmodz|zclsz|\b(?:relaps|recurr|progress|refractor|resistan|fail|persist|residual"
@@ -148,7 +149,9 @@ _DISEASE_OR_PRIOR = re.compile(
 def plans_after_own(norm: str) -> bool:
     """Whether a normalised sentence plans what follows the trial's CAR-T (`_OPENS_AFTER`)."""
     m = _OPENS_AFTER.match(norm)
-    return m is not None and not _DISEASE_OR_PRIOR.search(m.group("rest"))
+    return m is not None and not any(
+        map(_DISEASE_OR_PRIOR.search, m.group("before", "after", "rest"))
+    )
 
 
 def class_names_target(clean: str) -> bool:
