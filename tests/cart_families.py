@@ -668,6 +668,12 @@ _STOP19 = (
         "inclusion",
     ),
     _c(
+        "tc-antibody-target-requirement-pinned",
+        "target-class",
+        INC + "* R/R multiple myeloma with progression after prior anti-CD38 therapy",
+        "unmentioned",
+    ),
+    _c(
         "tc-broad-requirement-pinned",
         "target-class",
         INC + "* R/R large B-cell lymphoma relapsed after transplant or cell immunotherapy",

@@ -155,9 +155,12 @@ def plans_after_own(norm: str) -> bool:
 
 
 def class_names_target(clean: str) -> bool:
-    """Whether a class term of the sentence names a target ("CD19-directed", "anti-BCMA")."""
+    """Whether a class term of the sentence names a target that a CAR-T product of the
+    vocabulary is aimed at ("CD19-directed", "anti-BCMA"; not "anti-CD38 therapy", which
+    names antibodies only)."""
     vocab = vocabulary()
+    aimed = {t for p in vocab.products for t in p.targets}
     return any(
-        m.kind == "class" and vocab.targets_in(clean[m.start : m.end])
+        m.kind == "class" and aimed.intersection(vocab.targets_in(clean[m.start : m.end]))
         for m in vocab.mentions(clean)
     )

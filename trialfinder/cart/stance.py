@@ -53,9 +53,10 @@ Sentences about pregnancy or contraception are ignored. Each remaining sentence 
   "adoptive cell therapy", "T-cell redirecting therapy"), counted only in texts that name a
   blood cancer or a blood-cancer target: an exclusion -> excluded, an exception -> allowed, a
   washout -> allowed only when the window binds the term (a few words after it, no comma
-  between); a requirement of therapy against a target ("relapse after anti-CD19 therapy") is
-  one CAR-T against it meets -> allowed; one of a broad class ("relapse after cell
-  immunotherapy") does not name CAR-T and decides nothing.
+  between); a requirement of therapy against a target a CAR-T product is aimed at ("relapse
+  after anti-CD19 therapy") is one CAR-T against it meets -> allowed; one of a broad class
+  ("relapse after cell immunotherapy") or against another target ("anti-CD38 therapy",
+  antibodies) does not name CAR-T and decides nothing.
 - the trial's own product: a cue before the mention ("prior to", "eligible / ineligible
   for", "manufacturing of") or a sentence that opens on the time after it and goes on with no
   word of disease or prior therapy ("After treatment with CLL1 CAR-T, the subject must have a
