@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from trialfinder.cart import scan as scan_module
 from trialfinder.cart import vocab as vocab_module
-from trialfinder.cart.reading import clean_markup
+from trialfinder.cart.reading import clean_markup, read_brackets
 from trialfinder.cart.sentences import criteria_sentences
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.records import Study, all_strings, parse_study
@@ -409,3 +409,27 @@ def test_a_header_is_found_in_any_spelling_ignorecase_matches(
     lines = f"{inclusion}\n* B-ALL\n{exclusion}\n* Prior CAR-T therapy"
     sections = {lines[s.start : s.end]: s.section for s in criteria_sentences(lines)}
     assert sections == {"B-ALL": "inclusion", "Prior CAR-T therapy": "exclusion"}
+
+
+def _unanchored_texts() -> Iterator[str]:
+    for raw in real_raws():
+        criteria = parse_study(raw).eligibility_criteria
+        if criteria:
+            yield criteria
+    yield from ("Prior B cell maturation antigen (BCMA)-directed therapy", "(cd19)-targeted")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(vocab_module.vocabulary().targets)), st.sampled_from(_GLUE))
+def test_a_bracketed_target_is_an_anchor(target: str, glue: str) -> None:
+    """The stance skips the bracket reading ("(BCMA)-directed") in text without anchors."""
+    for text in (f"Prior{glue}({target})-directed therapy", f"({target.lower()}) based agents"):
+        assert vocabulary().mentions_anchored(text)[1], text
+
+
+def test_text_without_anchors_gives_no_bracketed_mention() -> None:
+    vocab = vocabulary()
+    for text in _unanchored_texts():
+        if not vocab.mentions_anchored(text)[1]:
+            read = read_brackets(text)
+            assert read is None or not vocab.mentions(read), text[:200]

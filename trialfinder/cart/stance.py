@@ -340,8 +340,12 @@ def classify_prior_car_t(criteria: str | None) -> Stance:
     if not criteria:
         return UNMENTIONED
     # Read as `clean_markup` reads a sentence: full-width punctuation narrowed, one for one.
-    mentioned = vocab.mentions(criteria if criteria.isascii() else narrow(criteria))
+    mentioned, anchored = vocab.mentions_anchored(
+        criteria if criteria.isascii() else narrow(criteria)
+    )
     if not mentioned:
+        if not anchored:  # a bracketed target is an anchor too
+            return UNMENTIONED
         bracketed = read_brackets(criteria)  # "(BCMA)-directed therapy" alone
         if bracketed is None or not vocab.mentions(bracketed):
             return UNMENTIONED

@@ -242,9 +242,16 @@ class Vocabulary:
         Only text holding an anchor (`could_mention`) is read, and only near each anchor:
         the regex is tried at the word edges a few words before it, up to the next separator.
         `plain_mentions` is the scan of the whole text, which this must equal."""
+        return self.mentions_anchored(text)[0]
+
+    def mentions_anchored(self, text: str) -> tuple[list[Mention], bool]:
+        """`mentions(text)`, and whether text holds any anchor (`could_mention`): in one scan."""
         spans = self.anchors.spans(text)
         if spans is None:
-            return self._scan(text, 0, len(text))
+            return self._scan(text, 0, len(text)), True
+        return self._near(text, spans), bool(spans)
+
+    def _near(self, text: str, spans: list[tuple[int, int]]) -> list[Mention]:
         found: list[Mention] = []
         if not spans:
             return found
