@@ -159,7 +159,7 @@ def class_names_target(clean: str) -> bool:
     vocabulary is aimed at ("CD19-directed", "anti-BCMA"; not "anti-CD38 therapy", which
     names antibodies only)."""
     vocab = vocabulary()
-    aimed = {t for p in vocab.products for t in p.targets}
+    aimed = vocab.product_targets
     return any(
         m.kind == "class" and aimed.intersection(vocab.targets_in(clean[m.start : m.end]))
         for m in vocab.mentions(clean)
