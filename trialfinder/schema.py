@@ -6,7 +6,11 @@ sends its first request before pandas is imported.
 
 from __future__ import annotations
 
-__all__ = ["NEAREST_COLUMNS", "SITE_COLUMNS", "STUDY_COLUMNS"]
+__all__ = ["NEAREST_COLUMNS", "PRIOR_CAR_T_LABELS", "SITE_COLUMNS", "STUDY_COLUMNS"]
+
+# The values of the prior_car_t column: what a trial's eligibility text says of prior CAR-T
+# (trialfinder.cart.stance reads them; --prior-car-t and saved searches filter on them).
+PRIOR_CAR_T_LABELS = ("required", "allowed", "excluded", "unmentioned")
 
 # Declared study columns: name -> description (the README's column table comes from here).
 STUDY_COLUMNS: dict[str, str] = {

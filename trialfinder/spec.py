@@ -16,13 +16,12 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from trialfinder.errors import InvalidOption, UsageError
+from trialfinder.schema import PRIOR_CAR_T_LABELS
 
 if TYPE_CHECKING:
     from trialfinder.ctgov.query import Query
     from trialfinder.geo.distance import Distance
     from trialfinder.geo.places import Place
-
-PRIOR_CAR_T_LABELS = ("required", "allowed", "excluded", "unmentioned")
 
 
 @dataclass(frozen=True)

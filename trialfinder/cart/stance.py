@@ -95,6 +95,7 @@ from trialfinder.cart.reading import (
 from trialfinder.cart.sentences import Sentence, could_hold, criteria_sentences
 from trialfinder.cart.vocab import vocabulary
 from trialfinder.errors import InvalidOption
+from trialfinder.schema import PRIOR_CAR_T_LABELS
 
 __all__ = [
     "PRIOR_CAR_T_LABELS",
@@ -103,7 +104,6 @@ __all__ = [
     "classify_prior_car_t",
 ]
 
-PRIOR_CAR_T_LABELS = ("required", "allowed", "excluded", "unmentioned")
 _SECTIONS = ("inclusion", "exclusion", "")
 
 

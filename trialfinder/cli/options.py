@@ -19,7 +19,7 @@ import typer
 from trialfinder.cart.vocab_file import option_group_names
 from trialfinder.ctgov.query import DEFAULT_STATUSES, PHASES, SEXES, SORTS, STUDY_TYPES
 from trialfinder.render.formats import FILE_FORMATS, FORMATS
-from trialfinder.spec import PRIOR_CAR_T_LABELS
+from trialfinder.schema import PRIOR_CAR_T_LABELS
 
 CART = "CAR-T"
 NEAR = "Near me"

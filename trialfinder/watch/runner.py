@@ -17,7 +17,8 @@ from pathlib import Path
 from trialfinder.ctgov.sources import NO_HOOKS, ApiSource, Hooks, RecordsSource
 from trialfinder.errors import TrialfinderError
 from trialfinder.records import Site, Study
-from trialfinder.spec import PRIOR_CAR_T_LABELS, Search
+from trialfinder.schema import PRIOR_CAR_T_LABELS
+from trialfinder.spec import Search
 from trialfinder.watch.compare import SitePlace, TrialChange, compare
 from trialfinder.watch.fetch import candidates, classifier_version, why_left
 from trialfinder.watch.snapshot import Member, Snapshot
