@@ -214,6 +214,58 @@ def test_every_match_of_a_pattern_entry_holds_one_of_its_anchors(number: int) ->
     holds_an_anchor()
 
 
+_TARGET_ENTRIES = [e for e in _pattern_entries() if "{targets}" in e["anchors"]]
+
+
+@pytest.mark.parametrize("number", range(len(_TARGET_ENTRIES)))
+def test_every_match_of_a_target_entry_holds_one_of_its_partners(number: int) -> None:
+    """A target is dropped from the anchors found where no "partner" of the entries it
+    anchors is in its run (`scan.partnered`): strings each such pattern generates
+    (its targets as the mention regex writes them, "anti-" and "CD19/CD22" included) hold one
+    of its partners, lower-cased, in the match itself."""
+    entry = _TARGET_ENTRIES[number]
+    targets = "|".join(re.escape(w) for w in _target_words())
+    listed = rf"(?:anti[- ]?)?(?:{targets})(?:\s*/\s*(?:{targets}))*"
+    pattern = entry["pattern"].replace(
+        "{targets}", listed if "CARs?" in entry["pattern"] else targets
+    )
+    compiled = re.compile(pattern, re.IGNORECASE)
+    partners = [p.lower() for p in entry["partners"]]
+    assert partners and all(p in vocabulary()._partners for p in partners)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.from_regex(compiled))
+    def holds_a_partner(text: str) -> None:
+        found = compiled.search(text)
+        assert found is not None
+        match = found.group()
+        if any(c in match for c in scan_module._CASE_TWINS):
+            return
+        assert any(p in match.lower() for p in partners), (match, partners)
+
+    holds_a_partner()
+
+
+def test_targets_without_a_partner_are_dropped_and_mentions_stay_the_same() -> None:
+    """ "EGFR mutation" anchors nothing and is not read; "EGFR-directed therapy" and
+    "CD19 CAR" are."""
+    vocab = vocabulary()
+    text = "EGFR mutation, BCMA expression; prior EGFR-directed therapy or CD19 CAR T cells"
+    spans = vocab.anchors.spans(text)
+    assert spans is not None
+    kept = scan_module.partnered(
+        text, spans, vocab._lone_targets, vocab._partners, vocab_module._run
+    )
+    words = [text[a:b] for a, b in kept]
+    assert words == ["EGFR", "CD19", "CAR"]  # not the first EGFR, nor BCMA
+    assert [text[a:b] for a, b in spans if (a, b) not in kept] == ["EGFR", "BCMA"]
+    assert vocab.mentions(text) == vocab.plain_mentions(text)
+    assert [text[m.start : m.end] for m in vocab.mentions(text)] == [
+        "EGFR-directed therapy",
+        "CD19 CAR",
+    ]
+
+
 def test_the_case_twins_are_every_code_point_ignorecase_adds() -> None:
     """The byte scan lower-cases ASCII letters only. IGNORECASE matches an ASCII anchor letter
     with no other character but the case twins, and a letter that is not ASCII ("κ" in "Igκ")

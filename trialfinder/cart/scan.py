@@ -8,11 +8,18 @@ Rust aho-corasick crate) is imported here and nowhere else.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import ahocorasick_rs
 
-__all__ = ["AnchorScan", "gaps_before_anchor", "name_anchors", "rare_letters"]
+__all__ = [
+    "AnchorScan",
+    "gaps_before_anchor",
+    "name_anchors",
+    "partnered",
+    "rare_letters",
+    "run_at",
+]
 
 # The characters IGNORECASE matches with an anchor letter although their lower case differs
 # (İ ı ſ, the Kelvin sign, ϰ; tests/test_speed_paths.py checks every code point): text holding
@@ -72,35 +79,31 @@ class _Automaton:
 
 
 class _ByteAutomaton:
-    """One Aho–Corasick automaton over ASCII words, run on bytes as a DFA: three to four times
+    """One Aho–Corasick automaton over byte strings, run on bytes as a DFA: three to four times
     faster than the str automaton, which also pays for converting text and offsets."""
 
-    def __init__(self, words: Iterable[str]) -> None:
-        self.words = tuple(sorted(set(words)))
-        if not all(w.isascii() and "?" not in w for w in self.words):
-            raise ValueError("a byte anchor that is not ASCII, or holds '?'")
+    def __init__(self, words: Iterable[bytes]) -> None:
+        self.words = tuple(words)
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
-            [w.encode("ascii") for w in self.words],
+            self.words,
             matchkind=ahocorasick_rs.MatchKind.Standard,
             implementation=ahocorasick_rs.Implementation.DFA,
         )
 
-    def spans(self, data: bytes) -> list[tuple[int, int]]:
-        """(start, end) of every occurrence of every word in data (overlaps included)."""
+    def found(self, data: bytes) -> list[tuple[int, int, int]]:
+        """(word number, start, end) of every occurrence of every word in data, overlapping
+        ones too."""
         if not self.words:
             return []
-        found = self._automaton.find_matches_as_indexes(data, overlapping=True)
-        return [(start, end) for _, start, end in found]
+        return self._automaton.find_matches_as_indexes(data, overlapping=True)
+
+    def spans(self, data: bytes) -> list[tuple[int, int]]:
+        """(start, end) of every occurrence of every word in data (overlaps included)."""
+        return [(start, end) for _, start, end in self.found(data)]
 
     def found_in(self, data: bytes) -> bool:
         """Whether any word occurs in data."""
         return bool(self.words) and bool(self._automaton.find_matches_as_indexes(data))
-
-
-def _ascii_bytes(text: str) -> bytes:
-    """text as bytes with one byte per code point: every character that is not ASCII becomes
-    '?', which no anchor holds, so offsets are the text's own."""
-    return text.encode("ascii", "replace")
 
 
 def rare_letters(words: Iterable[str]) -> str:
@@ -111,41 +114,61 @@ def rare_letters(words: Iterable[str]) -> str:
     return "".join(sorted(forms))
 
 
+def _char_spans(data: bytes, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Byte spans of ASCII anchors in UTF-8 data, sorted by start, as code-point offsets."""
+    out, byte, char = [], 0, 0
+    for start, end in spans:
+        char += len(data[byte:start].decode("utf-8"))  # an ASCII byte starts a code point
+        byte = start
+        out.append((char, char + end - start))  # an ASCII anchor: a byte a code point
+    return out
+
+
 class AnchorScan:
     """Anchors looked for in lower-cased text (`folded`) and in the text as it is (`cased`,
     a handful of case-sensitive spellings).
 
-    Text is scanned as bytes, one byte per code point (`_ascii_bytes`), its ASCII letters
-    lower-cased for the folded anchors. That finds every anchor that text.lower() holds but
-    in a text with a character that IGNORECASE matches with an ASCII letter although it is
-    not one (`_CASE_TWINS`), or with a letter of an anchor that is not ASCII (κ in "Igκ"):
-    such text is scanned as str, lower-cased whole, as it was before."""
+    Text is scanned as UTF-8 bytes, its ASCII letters lower-cased for the folded anchors
+    (every byte of a character that is not ASCII is 0x80 or more, which no ASCII anchor holds
+    and `bytes.lower` keeps), and the anchors' byte offsets are turned into the text's own.
+    That finds every anchor that text.lower() holds but in a text with a character that
+    IGNORECASE matches with an ASCII letter although it is not one (`_CASE_TWINS`), or with a
+    letter of an anchor that is not ASCII (κ in "Igκ"): the byte automaton looks for those
+    characters too, and such text is scanned as str, lower-cased whole, as it was before."""
 
     def __init__(self, folded: Iterable[str], cased: Iterable[str]) -> None:
         words = {w.lower() for w in folded}
         self.cased = tuple(sorted(set(cased)))
         if "" in words or "" in self.cased:
             raise ValueError("an empty anchor")
+        if not all(w.isascii() for w in self.cased):
+            raise ValueError("a case-sensitive anchor that is not ASCII")
         self.folded = _Automaton(words)  # every folded anchor, for the str path
-        self._folded = _ByteAutomaton(w for w in words if w.isascii())
-        self._cased = _ByteAutomaton(self.cased)
+        ascii_words = sorted(w.encode("ascii") for w in words if w.isascii())
         rare = rare_letters(words) + _CASE_TWINS
-        self._needs_str = re.compile("[" + re.escape(rare) + "]").search
+        self._rare = len(ascii_words)  # word numbers from here on are rare characters
+        self._folded = _ByteAutomaton([*ascii_words, *(c.encode("utf-8") for c in rare)])
+        self._cased = _ByteAutomaton(w.encode("ascii") for w in self.cased)
 
     def spans(self, text: str) -> list[tuple[int, int]] | None:
         """Every anchor's (start, end) in text, sorted; None when text must be scanned whole
         (its lower case has another length, or it holds a case twin)."""
-        if not text.isascii() and self._needs_str(text):
+        if text.isascii():
+            data = text.encode("ascii")
+            return sorted(self._folded.spans(data.lower()) + self._cased.spans(data))
+        data = text.encode("utf-8")
+        found = self._folded.found(data.lower())
+        if any(number >= self._rare for number, _, _ in found):
             return self._str_spans(text)
-        data = _ascii_bytes(text)
-        return sorted(self._folded.spans(data.lower()) + self._cased.spans(data))
+        spans = sorted([(start, end) for _, start, end in found] + self._cased.spans(data))
+        return _char_spans(data, spans) if spans else spans
 
     def found_in(self, text: str) -> bool:
         """Whether text could hold a mention: an anchor is in it (or a case twin)."""
-        if not text.isascii() and self._needs_str(text):
-            return self._str_spans(text) != []
-        data = _ascii_bytes(text)
-        return self._cased.found_in(data) or self._folded.found_in(data.lower())
+        if text.isascii():
+            data = text.encode("ascii")
+            return self._cased.found_in(data) or self._folded.found_in(data.lower())
+        return self.spans(text) != []
 
     def _str_spans(self, text: str) -> list[tuple[int, int]] | None:
         low = text.lower()
@@ -163,3 +186,47 @@ def _find_all(text: str, words: tuple[str, ...]) -> list[tuple[int, int]]:
             spans.append((at, at + len(word)))
             at = text.find(word, at + 1)
     return spans
+
+
+def run_at(text: str, at: int, separator: re.Pattern[str]) -> tuple[int, int]:
+    """Where the run of text between separators that holds position `at` starts and ends."""
+    after = separator.search(text, at)
+    end = after.start() if after else len(text)
+    width = 256
+    while True:  # the separator before: the first one in the text before `at`, read backwards
+        lo = max(0, at - width)
+        before = separator.search(text[lo:at][::-1])
+        if before:
+            return at - before.start(), end
+        if not lo:
+            return 0, end
+        width *= 4
+
+
+def partnered(
+    text: str,
+    spans: list[tuple[int, int]],
+    lone: frozenset[str],
+    partners: tuple[str, ...],
+    run: Callable[[str, int], tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """spans without the `lone` words (lower-cased) found in a run of text (`run`) that holds
+    none of the `partners`: the vocabulary's targets that only the entries anchored by
+    "{targets}" hold, each match of which also holds one of those entries' "partners" (a test
+    checks it). Every mention still holds a span kept: one of its entry's anchors, which for
+    a target entry has its partner in the same run."""
+    kept = []
+    runs: dict[int, bool] = {}  # the run's end, and whether a partner is in it
+    for span in spans:
+        start, end = span
+        if text[start:end].lower() in lone:
+            floor, stop = run(text, start)
+            if stop not in runs:
+                # A partner is ASCII, and text with a case twin is scanned whole: the run
+                # lower-cased holds a partner wherever IGNORECASE would match one.
+                low = text[floor:stop].lower()
+                runs[stop] = any(partner in low for partner in partners)
+            if not runs[stop]:
+                continue
+        kept.append(span)
+    return kept

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from trialfinder.cart.scan import AnchorScan, gaps_before_anchor, name_anchors
+from trialfinder.cart.scan import AnchorScan, gaps_before_anchor, name_anchors, partnered, run_at
 from trialfinder.cart.vocab_file import vocabulary_data
 from trialfinder.errors import InvalidOption, TrialfinderError
 
@@ -37,6 +37,13 @@ _R = r"(?![A-Za-z0-9])"
 # the run between them that holds its anchor.
 _SEPARATORS = ",;:()[]{}<>=+*&^%$#@!~`\"'\\|?"
 _SEPARATOR = re.compile("[" + re.escape(_SEPARATORS) + "]")
+
+
+def _run(text: str, at: int) -> tuple[int, int]:
+    """Where the run of text between separators that holds position `at` starts and ends."""
+    return run_at(text, at, _SEPARATOR)
+
+
 _EDGE = re.compile(_L)  # where a mention may start
 # A mention starts at most this many runs of white space, hyphens or slashes before its first
 # anchor ("agents directed against CD19": three), or before a name's anchor chunk (counted).
@@ -104,21 +111,6 @@ def _alternation(words: Iterable[str], *, loose_hyphen: bool = False) -> str:
     return "|".join(parts)
 
 
-def _run(text: str, at: int) -> tuple[int, int]:
-    """Where the run of text between separators that holds position `at` starts and ends."""
-    after = _SEPARATOR.search(text, at)
-    end = after.start() if after else len(text)
-    width = 256
-    while True:  # the separator before: the first one in the text before `at`, read backwards
-        lo = max(0, at - width)
-        before = _SEPARATOR.search(text[lo:at][::-1])
-        if before:
-            return at - before.start(), end
-        if not lo:
-            return 0, end
-        width *= 4
-
-
 class Vocabulary:
     """The compiled vocabulary; get the shared instance with `vocabulary()`."""
 
@@ -178,18 +170,28 @@ class Vocabulary:
         targets = [w for w in target_words if len(w) > 2 and w.lower() != "kappa"]
         folded = [a for n in (*not_car, *names) if n for a in name_anchors(n)]
         cased: list[str] = []
+        partners: list[str] = []
         for entry in (
             *data["car_stems"], *data["car_spellings"], *data["modified_cell_terms"],
             *data["prior_class_terms"], *data["not_car_stems"], data["target_prefixed_car"],
         ):  # fmt: skip
+            if "{targets}" in entry["anchors"]:  # every match holds a target and a partner
+                if not entry["partners"]:
+                    raise ValueError("a pattern entry anchored by targets names no partner")
+                partners += entry["partners"]
             for anchor in entry["anchors"]:
-                if anchor == "{targets}":
-                    folded += targets
-                else:
+                if anchor != "{targets}":
                     (folded if entry.get("ignore_case", True) else cased).append(anchor)
-        if any(c in _SEPARATORS for a in (*folded, *cased) for c in a):
+        if any(c in _SEPARATORS for a in (*folded, *cased, *targets) for c in a):
             raise ValueError("a mention anchor holds a separator")
-        self.anchors = AnchorScan(folded, cased)
+        # A target found where no partner is in its run anchors nothing ("EGFR mutation"):
+        # only targets that are no other entry's anchor are dropped so (`scan.partnered`).
+        others = {a.lower() for a in (*folded, *cased)}
+        self._lone_targets = frozenset(t.lower() for t in targets) - others
+        self._partners = tuple(sorted({p.lower() for p in partners}))
+        if not all(p.isascii() and p for p in self._partners):
+            raise ValueError("a partner that is empty or not ASCII")
+        self.anchors = AnchorScan([*folded, *(targets if partners else ())], cased)
         gaps = max(gaps_before_anchor(n) for n in (*not_car, *names) if n)
         # Read backwards from an anchor: the rest of its word, then up to that many gaps and
         # the words before them.
@@ -250,7 +252,8 @@ class Vocabulary:
         spans = self.anchors.spans(text)
         if spans is None:
             return self._scan(text, 0, len(text)), True
-        return self._near(text, spans), bool(spans)
+        kept = partnered(text, spans, self._lone_targets, self._partners, _run)
+        return self._near(text, kept), bool(spans)
 
     def _near(self, text: str, spans: list[tuple[int, int]]) -> list[Mention]:
         found: list[Mention] = []
