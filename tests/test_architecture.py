@@ -41,6 +41,7 @@ LAYERS: list[list[str]] = [
         "ctgov.local",
         "ctgov.sources",
         "cart.vocab_file",
+        "cart.alternation",
         "cart.scan",
         "cart.vocab",
         "cart.widening",

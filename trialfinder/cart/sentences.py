@@ -13,7 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate, pairwise
+from itertools import accumulate, islice, pairwise
 
 from trialfinder.cart.reading import BRACKETED_TARGET, clean_markup, narrow, unbracketed
 from trialfinder.cart.vocab import Mention, vocabulary
@@ -161,14 +161,14 @@ def criteria_sentences(
         indent, bullet = len(raw) - len(body), bool(_BULLET.match(body))
         opened = sub.lead(indent, body)
         if wanted is None or wanted(start + indent, end):  # lead-ins only for lines read
-            leads = [
-                _cleaned(t)
+            above = (
+                t
                 for i, b, t in reversed(stack)
                 if i < indent or (i == indent and bullet and not b and _lead_in(t))
-            ]
-            if opened is not None:
-                leads.insert(0, opened)
-            lead_text = " ".join(leads[:2])
+            )
+            leads = [] if opened is None else [opened]  # the nearest two, cleaned
+            leads += map(_cleaned, islice(above, 2 - len(leads)))
+            lead_text = " ".join(leads)
             previous_or = (
                 bool(stack) and stack[-1][0] == indent and _trailing_or(_cleaned(stack[-1][2]))
             )

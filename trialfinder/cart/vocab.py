@@ -9,11 +9,12 @@ were given, so evidence can stay verbatim.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from trialfinder.cart.alternation import alternation as _alternation
 from trialfinder.cart.scan import AnchorScan, gaps_before_anchor, name_anchors, partnered, run_at
 from trialfinder.cart.vocab_file import vocabulary_data
 from trialfinder.errors import InvalidOption, TrialfinderError
@@ -101,16 +102,6 @@ def _scoped(entry: Mapping[str, Any]) -> str:
     return f"(?{flag}:{entry['pattern']})"
 
 
-def _alternation(words: Iterable[str], *, loose_hyphen: bool = False) -> str:
-    parts = []
-    for word in sorted(set(words), key=len, reverse=True):
-        pattern = re.escape(word)
-        if loose_hyphen:
-            pattern = pattern.replace(r"\-", "[- ]?").replace(r"\ ", r"[\s-]+")
-        parts.append(pattern)
-    return "|".join(parts)
-
-
 class Vocabulary:
     """The compiled vocabulary; get the shared instance with `vocabulary()`."""
 
@@ -143,15 +134,17 @@ class Vocabulary:
             n for p in data["not_car_products"] for n in (p["generic"], p["brand"], *p["short"])
         ]
         not_car_alt = "|".join(
-            [f"(?i:{_alternation(filter(None, not_car), loose_hyphen=True)})"]
+            [f"(?i:{_alternation(filter(None, not_car), loose_hyphen=True, fold=True)})"]
             + [_scoped(s) for s in data["not_car_stems"]]
         )
         names = [n for p in self.products for n in (p.generic, p.brand, *p.short, *p.codes) if n]
-        product_alt = _alternation(names, loose_hyphen=True)
+        product_alt = _alternation(names, loose_hyphen=True, fold=True)
         target_words = [n for t in data["targets"] for n in (t["name"], *t.get("aliases", ()))]
-        target_alt = _alternation(w for w in target_words if len(w) > 2 and w.lower() != "kappa")
+        targets = [w for w in target_words if len(w) > 2 and w.lower() != "kappa"]
+        target_alt = _alternation(targets, fold=True)  # under IGNORECASE
+        cased_alt = _alternation(targets, fold=False)
         prefixed = data["target_prefixed_car"]["pattern"].replace(
-            "{targets}", rf"(?:anti[- ]?)?(?:{target_alt})(?:\s*/\s*(?:{target_alt}))*"
+            "{targets}", rf"(?:anti[- ]?)?(?:{cased_alt})(?:\s*/\s*(?:{cased_alt}))*"
         )
         car_alt = "|".join(
             [_scoped(s) for s in data["car_stems"]]
@@ -167,7 +160,6 @@ class Vocabulary:
         # anchors (targets whole, loose-hyphen names by `scan.name_anchors`, pattern entries by
         # their "anchors", "{targets}" standing for the targets), lower-cased unless the entry
         # is case-sensitive.
-        targets = [w for w in target_words if len(w) > 2 and w.lower() != "kappa"]
         folded = [a for n in (*not_car, *names) if n for a in name_anchors(n)]
         cased: list[str] = []
         partners: list[str] = []
