@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, islice, pairwise
 
@@ -87,9 +87,24 @@ def _kind(word: str) -> str:
     return "exclusion" if word[0] in "eE" or word[2:3] in ("e", "E") else "inclusion"
 
 
+class Wanted:
+    """Which sentences of a text could hold a mention (`could_hold`): called with a span
+    (start, end), False only when no mention and no bracketed target meets it."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        # never falls: bisect finds the first span that ends after a place
+        self.ends = list(accumulate((e for _, e in self.spans), max))
+        self.last = self.ends[-1] if self.ends else 0  # no span reaches past this
+
+    def __call__(self, start: int, end: int) -> bool:
+        at = bisect_right(self.ends, start)  # the first span that ends after `start`
+        return at < len(self.spans) and self.spans[at][0] < end
+
+
 def could_hold(
     text: str, tokens: re.Pattern[str], found: list[Mention] | None = None
-) -> Callable[[int, int], bool] | None:
+) -> Wanted | None:
     """Where in `text` a sentence could hold a mention: a test of a span (start, end) that is
     False only when no mention of the vocabulary in the whole text and no bracketed target
     ("(BCMA)-directed") meets it, so reading the span would find nothing. It looks at the
@@ -107,35 +122,35 @@ def could_hold(
     # target, the place where reading it starts.
     spans = [(m.start, m.end) for m in mentions]
     spans += [(m.start(), m.start() + 1) for m in BRACKETED_TARGET.finditer(read)]
-    spans.sort()
-    ends = list(accumulate((e for _, e in spans), max))  # never falls: bisect finds the first
-
-    def holds(start: int, end: int) -> bool:
-        at = bisect_right(ends, start)  # the first span that ends after `start`
-        return at < len(spans) and spans[at][0] < end
-
-    return holds
+    return Wanted(spans)
 
 
-def criteria_sentences(
-    text: str, wanted: Callable[[int, int], bool] | None = None
-) -> Iterator[Sentence]:
+def criteria_sentences(text: str, wanted: Wanted | None = None) -> Iterator[Sentence]:
     """Sentences of eligibility text with their section, lead-in and OR-alternative flag;
     with `wanted` (see `could_hold`), only those of the lines it wants (the others still give
     their section and lead-ins)."""
     lines: list[tuple[int, int, str | None]] = []  # (start, end, header kind or None)
     pos, ascii = 0, text.isascii()
+    # Once a header is seen (the first decides the section before it), a line that starts
+    # an item of its own after the last wanted span ends the reading: nothing after it is
+    # wanted, and nothing before it depends on what follows.
+    last, headed = (wanted.last if wanted is not None else len(text) + 1), False
     for raw in text.splitlines(keepends=True):
         start, end, pos = pos, pos + len(raw.rstrip("\r\n")), pos + len(raw)
         if raw.isspace():  # a blank line: no header, item or sentence, and no continuation
             continue  # (the line after it starts an item of its own either way)
         kind = _header_kind(text[start:end])
         if kind:
+            if headed and start >= last:
+                break
             lines.append((start, end, kind))
+            headed = True
             continue
         if lines and _continues(text, lines[-1], start, end):
             lines[-1] = (lines[-1][0], end, None)  # a wrapped line: the same item goes on
             continue
+        if headed and start >= last:
+            break
         cut = start
         # Every inline header holds "criteri" (its letters have no IGNORECASE twin but İ and
         # ı, which lower() lengthens or keeps): no finditer on the other lines.
@@ -144,6 +159,7 @@ def criteria_sentences(
         for m in _INLINE_HEADER.finditer(text, start, end) if inline else ():
             lines.append((cut, m.start(), None))
             lines.append((m.start(), m.end(), _kind(m.group("kind"))))
+            headed = True
             cut = m.end()
         lines.append((cut, end, None))
     kinds = [k for _, _, k in lines if k]
