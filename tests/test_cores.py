@@ -3,6 +3,7 @@ the same order; a worker's error comes back by name, and a worker that dies fail
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -57,6 +58,31 @@ def test_work_is_shared_out_and_comes_back_in_order() -> None:
 def test_one_worker_or_one_item_is_read_here() -> None:
     assert {pid for pid, _ in map_files(_pid_and_square, [1, 2, 3], workers=1)} == {os.getpid()}
     assert {pid for pid, _ in map_files(_pid_and_square, [5], workers=4)} == {os.getpid()}
+
+
+def _collector_enabled(n: int) -> bool:
+    if n == 3:
+        raise SourceError("item 3 is not readable")
+    return gc.isenabled()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_cycle_collector_is_off_while_an_item_is_read_and_back_after(workers: int) -> None:
+    """Reading a page makes a million containers: collections over the growing heap are put
+    off until the item is done, here and in a worker, and the collector comes back after an
+    error too. Where it was off already, it stays off."""
+    assert gc.isenabled()
+    assert list(map_files(_collector_enabled, [1, 2], workers=workers)) == [False, False]
+    assert gc.isenabled()
+    with pytest.raises(SourceError):
+        list(map_files(_collector_enabled, [1, 3], workers=workers))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        list(map_files(_collector_enabled, [1], workers=1))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_with_other_threads_running_nothing_is_forked() -> None:

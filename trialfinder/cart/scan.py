@@ -93,8 +93,6 @@ class _ByteAutomaton:
     def found(self, data: bytes) -> list[tuple[int, int, int]]:
         """(word number, start, end) of every occurrence of every word in data, overlapping
         ones too."""
-        if not self.words:
-            return []
         return self._automaton.find_matches_as_indexes(data, overlapping=True)
 
     def spans(self, data: bytes) -> list[tuple[int, int]]:
@@ -153,15 +151,15 @@ class AnchorScan:
     def spans(self, text: str) -> list[tuple[int, int]] | None:
         """Every anchor's (start, end) in text, sorted; None when text must be scanned whole
         (its lower case has another length, or it holds a case twin)."""
-        if text.isascii():
-            data = text.encode("ascii")
-            return sorted(self._folded.spans(data.lower()) + self._cased.spans(data))
-        data = text.encode("utf-8")
+        data = text.encode("utf-8")  # ASCII text: one byte a character
         found = self._folded.found(data.lower())
-        if any(number >= self._rare for number, _, _ in found):
+        cased = self._cased.found(data)
+        if not found and not cased:
+            return []
+        if len(data) != len(text) and any(number >= self._rare for number, _, _ in found):
             return self._str_spans(text)
-        spans = sorted([(start, end) for _, start, end in found] + self._cased.spans(data))
-        return _char_spans(data, spans) if spans else spans
+        spans = sorted([(start, end) for _, start, end in found + cased])
+        return spans if len(data) == len(text) else _char_spans(data, spans)
 
     def found_in(self, text: str) -> bool:
         """Whether text could hold a mention: an anchor is in it (or a case twin)."""

@@ -14,6 +14,7 @@ worker that dies (killed, out of memory) fails the whole read: never a silently 
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -21,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Generic, TypeVar
 
@@ -76,9 +78,27 @@ class _Failed:
             return TrialfinderError(self.message, hint=self.hint)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while one item is read. Decoding a page of full
+    records makes about a million containers, and the collections they set off walk the
+    whole growing heap: with the default thresholds, a third of the time of reading saved
+    pages (2.05 -> 1.39 s for five files of 1,000 records); with the CLI's rarer ones,
+    `--source` of 20,020 studies to CSV took 7.55 -> 7.1 s of CPU. What the work frees,
+    reference counting frees as before; a cycle, if any, waits for the next collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _guarded(work: Callable[[Item], Result], item: Item) -> Result | _Failed:
     try:
-        return work(item)
+        with _collector_paused():
+            return work(item)
     except TrialfinderError as exc:
         return _Failed(exc)
 
@@ -110,7 +130,8 @@ class Workers(Generic[Item, Result]):
     def put(self, item: Item) -> list[Result]:
         """Hand over one item; the results finished by now, oldest first."""
         if self._pool is None:
-            return [self._work(item)]
+            with _collector_paused():
+                return [self._work(item)]
         self._pending.append(self._pool.submit(_guarded, self._work, item))
         done = []
         while self._pending and (self._pending[0].done() or len(self._pending) > 2 * self._count):
