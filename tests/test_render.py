@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from trialfinder.errors import InvalidOption
-from trialfinder.render.cells import neutralise_formula
+from trialfinder.render.cells import csv_cell, csv_column, neutralise_formula
 from trialfinder.render.formats import FORMATS, check_format, render
 
 
@@ -78,3 +78,14 @@ def test_markdown_escapes_pipes() -> None:
     f = frame()
     f.loc[0, "sponsor"] = "A | B"
     assert "A \\| B" in render(f, "markdown")
+
+
+def test_a_csv_column_is_each_cell_converted_alone() -> None:
+    """Texts repeated down a column are converted once; values of other types are not
+    remembered, since equal ones can differ in their cells (True == 1 == 1.0)."""
+    values = ["=SUM(A1)", "RECRUITING", "RECRUITING", " a\x1b[31m b ", True, 1, 1.0, None,
+              float("nan"), ("CD19", "BCMA"), ["x", "y"], 0, False, "=SUM(A1)"]  # fmt: skip
+    cells = csv_column(values)
+    assert cells == [csv_cell(v) for v in values]
+    assert cells[4:7] == ["yes", "1", "1"] and cells[11:13] == ["0", "no"]
+    assert cells[0] == cells[-1] == "'=SUM(A1)" and cells[3] == "a b"

@@ -40,13 +40,12 @@ class Format:
 
 def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     """CSV with a header row, stable column order, formula-like cells neutralised."""
-    from trialfinder.render.cells import csv_cell, rows_of
+    from trialfinder.render.cells import csv_column
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
-    for row in rows_of(frame, columns):
-        writer.writerow([csv_cell(value) for value in row])
+    writer.writerows(zip(*(csv_column(frame[c].tolist()) for c in columns), strict=True))
     return buffer.getvalue()
 
 
