@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -183,6 +183,24 @@ def _target_words() -> list[str]:
     return [w for w in words if len(w) > 2 and w.lower() != "kappa"]
 
 
+def _each_generated_match(
+    compiled: re.Pattern[str], examples: int, check: Callable[[str], None]
+) -> None:
+    """`check` on the match in each string the pattern generates (hypothesis `from_regex`:
+    a match with text around it), but those holding a case twin (such text is scanned
+    whole)."""
+
+    @settings(max_examples=examples, deadline=None)
+    @given(st.from_regex(compiled))
+    def each(text: str) -> None:
+        found = compiled.search(text)
+        assert found is not None
+        if not any(c in found.group() for c in scan_module._CASE_TWINS):
+            check(found.group())
+
+    each()
+
+
 @pytest.mark.parametrize("number", range(len(_pattern_entries())))
 def test_every_match_of_a_pattern_entry_holds_one_of_its_anchors(number: int) -> None:
     """Each pattern entry lists literals one of which every match holds (its "anchors",
@@ -200,18 +218,11 @@ def test_every_match_of_a_pattern_entry_holds_one_of_its_anchors(number: int) ->
     assert anchors, entry["pattern"]
     compiled = re.compile(pattern, re.IGNORECASE if fold else 0)
 
-    @settings(max_examples=150, deadline=None)
-    @given(st.from_regex(compiled))  # a string holding a match, with text around it
-    def holds_an_anchor(text: str) -> None:
-        found = compiled.search(text)
-        assert found is not None
-        match = found.group()
-        if any(c in match for c in scan_module._CASE_TWINS):
-            return
+    def holds_an_anchor(match: str) -> None:
         seen = match.lower() if fold else match
         assert any(a in seen for a in anchors), (match, entry["anchors"])
 
-    holds_an_anchor()
+    _each_generated_match(compiled, 150, holds_an_anchor)
 
 
 _TARGET_ENTRIES = [e for e in _pattern_entries() if "{targets}" in e["anchors"]]
@@ -233,17 +244,10 @@ def test_every_match_of_a_target_entry_holds_one_of_its_partners(number: int) ->
     partners = [p.lower() for p in entry["partners"]]
     assert partners and all(p in vocabulary()._partners for p in partners)
 
-    @settings(max_examples=200, deadline=None)
-    @given(st.from_regex(compiled))
-    def holds_a_partner(text: str) -> None:
-        found = compiled.search(text)
-        assert found is not None
-        match = found.group()
-        if any(c in match for c in scan_module._CASE_TWINS):
-            return
+    def holds_a_partner(match: str) -> None:
         assert any(p in match.lower() for p in partners), (match, partners)
 
-    holds_a_partner()
+    _each_generated_match(compiled, 200, holds_a_partner)
 
 
 def test_targets_without_a_partner_are_dropped_and_mentions_stay_the_same() -> None:

@@ -95,10 +95,6 @@ class _ByteAutomaton:
         ones too."""
         return self._automaton.find_matches_as_indexes(data, overlapping=True)
 
-    def spans(self, data: bytes) -> list[tuple[int, int]]:
-        """(start, end) of every occurrence of every word in data (overlaps included)."""
-        return [(start, end) for _, start, end in self.found(data)]
-
     def found_in(self, data: bytes) -> bool:
         """Whether any word occurs in data."""
         return bool(self.words) and bool(self._automaton.find_matches_as_indexes(data))
