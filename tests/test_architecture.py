@@ -35,6 +35,7 @@ LAYERS: list[list[str]] = [
         "ctgov.client",
         "ctgov.prefetch",
         "ctgov.slices",
+        "ctgov.lean",
         "ctgov.saved",
         "ctgov.cores",
         "ctgov.hooks",
@@ -103,7 +104,7 @@ OWNERS = {
     "platformdirs": ("watch.home", "ctgov.cache"),
     "hishel": ("ctgov.cache",),
     "ahocorasick_rs": ("cart.scan",),
-    "msgspec": ("ctgov.pages",),
+    "msgspec": ("ctgov.pages", "ctgov.lean"),
     "ctgov": (),  # the benchmark's thin peer (the `bench` extra): no package module imports it
 }
 MAX_LINES = 420

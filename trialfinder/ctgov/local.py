@@ -14,7 +14,7 @@ from typing import Any
 from trialfinder.ctgov.cores import map_files
 from trialfinder.ctgov.hooks import NO_HOOKS, Closing, Fetched, Hooks, classify_into, dedupe
 from trialfinder.ctgov.query import Query, check_nct_id
-from trialfinder.ctgov.saved import list_files, parsed_items, read_json
+from trialfinder.ctgov.saved import list_files, parsed_items, read_json, read_studies
 from trialfinder.errors import SourceError, StudyNotFound
 from trialfinder.records import Study
 
@@ -101,8 +101,7 @@ def _read_file(
     path: Path, *, text: bool, classify: Callable[[Study], Any] | None, sites: bool = True
 ) -> tuple[list[Study], list[Any]]:
     """One saved file's studies and `classify` of each (in a worker process, or here)."""
-    items = parsed_items(read_json(path), str(path), keep_text=text, sites=sites)
-    studies = [study for _, study in items]
+    studies = read_studies(path, keep_text=text, sites=sites)
     return studies, [classify(s) for s in studies] if classify is not None else []
 
 

@@ -11,11 +11,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+from trialfinder.ctgov.lean import lean_studies
 from trialfinder.ctgov.pages import decode_json
 from trialfinder.errors import RecordError, SourceError
 from trialfinder.records import Study, nct_id_of, parse_study
 
-__all__ = ["CSV_DOWNLOAD", "list_files", "parsed_items", "read_json", "studies_in_json"]
+__all__ = [
+    "CSV_DOWNLOAD",
+    "list_files",
+    "parsed_items",
+    "read_json",
+    "read_studies",
+    "studies_in_json",
+]
 
 
 def parsed_items(
@@ -47,14 +55,37 @@ def parsed_items(
 
 def read_json(path: Path) -> Any:
     """A saved file's JSON (a UTF-8 byte-order mark is fine); SourceError when unreadable."""
+    return _decoded(_bytes(path), path)
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc}") from None
+
+
+def _decoded(data: bytes, path: Path) -> Any:
     try:
         # Decoded here, so that a file that is not UTF-8 is named as such (json would guess
         # another encoding from its first bytes).
-        return decode_json(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
+        return decode_json(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
         raise SourceError(f"cannot read {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise SourceError(f"{path} is not valid JSON: {exc}") from None
+
+
+def read_studies(path: Path, *, keep_text: bool, sites: bool = True) -> list[Study]:
+    """The studies of one saved file. A /studies page is decoded lean (`ctgov.lean`: only
+    the pieces a Study is made from) unless `keep_text` needs every string; any other file,
+    or one that does not decode so, is decoded whole."""
+    data = _bytes(path)
+    lean = None if keep_text else lean_studies(data, sites=sites)
+    decoded = {"studies": lean} if lean is not None else _decoded(data, path)
+    return [
+        study for _, study in parsed_items(decoded, str(path), keep_text=keep_text, sites=sites)
+    ]
 
 
 def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:

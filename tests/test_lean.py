@@ -1,0 +1,115 @@
+"""Saved pages decoded lean (`ctgov.lean`) make the same studies as pages decoded whole, and a
+page that does not decode lean is read whole, with the same errors as before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from records import real_studies
+
+from trialfinder.ctgov.lean import lean_studies
+from trialfinder.ctgov.saved import parsed_items, read_studies
+from trialfinder.errors import SourceError
+from trialfinder.records import parse_study
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_PAGES = sorted((ROOT / "fixtures").glob("*page*.json"))
+
+
+def _whole(page: dict[str, Any], sites: bool) -> list[Any]:
+    return [s for _, s in parsed_items(page, "page", keep_text=False, sites=sites)]
+
+
+@pytest.mark.parametrize("sites", [True, False])
+def test_every_real_record_makes_the_same_study_decoded_lean(sites: bool) -> None:
+    page = {"studies": real_studies(), "nextPageToken": "abc"}
+    lean = lean_studies(json.dumps(page).encode(), sites=sites)
+    assert lean is not None
+    assert len(lean) == len(page["studies"]) > 300
+    made = [parse_study(raw, sites=sites) for raw in lean]
+    assert made == _whole(page, sites)
+    # Counted sites keep their number; the long texts that are read are all there.
+    assert sum(len(s.sites) for s in made) > 1000
+    assert sum(bool(s.eligibility_criteria) for s in made) > 300
+
+
+@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=lambda p: p.name)
+def test_bundled_pages_read_the_same_lean_and_whole(path: Path) -> None:
+    whole = _whole(json.loads(path.read_text(encoding="utf-8")), True)
+    assert read_studies(path, keep_text=False, sites=True) == whole
+    assert whole
+
+
+def test_unread_pieces_are_skipped_and_read_ones_kept() -> None:
+    study = next(s for s in real_studies() if _sites(s))
+    protocol = {**study["protocolSection"], "outcomesModule": {"primaryOutcomes": [{"x": 1}]}}
+    protocol["descriptionModule"] = {"briefSummary": "Short.", "detailedDescription": "Long."}
+    raw = {**study, "protocolSection": protocol, "resultsSection": {"big": list(range(99))}}
+    decoded = lean_studies(json.dumps({"studies": [raw]}).encode(), sites=False)
+    assert decoded is not None
+    (lean,) = decoded
+    assert set(lean) <= {"protocolSection", "derivedSection"}
+    assert "outcomesModule" not in lean["protocolSection"]
+    assert lean["protocolSection"]["descriptionModule"] == {"briefSummary": "Short."}
+    assert len(_sites(lean)) == len(_sites(study)) > 0
+    assert _sites(lean)[0] == {}  # counted, not read
+
+
+def _sites(study: dict[str, Any]) -> list[Any]:
+    contacts = study["protocolSection"].get("contactsLocationsModule", {})
+    return list(contacts.get("locations", []))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"protocolSection": {}}]',  # a list of studies, not a page
+        b'{"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}}}',  # one study
+        b'{"studies": [{"protocolSection": {"statusModule": []}}]}',  # a read module not an object
+        b'{"studies": [7]}',  # a study that is not an object
+        b'{"studies": [{"protocolSection": {"contactsLocationsModule": {"locations": [1]}}}]}',
+        b'{"studies": [], "x": NaN}',  # what only `json` reads
+        b'{"studies": [{"protocolSection": {"identificationModule": {"briefTitle": "\xe9"}}}]}',
+        b'{"studies": [',
+    ],
+)
+def test_what_does_not_decode_lean_is_left_to_the_whole_decoding(body: bytes) -> None:
+    assert lean_studies(body, sites=False) is None
+
+
+def test_a_page_that_is_not_read_lean_fails_as_before(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "studies": [
+                    {
+                        "protocolSection": {
+                            "identificationModule": {"nctId": "NCT1"},
+                            "statusModule": [],
+                        }
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(SourceError, match=r"statusModule is not an object"):
+        read_studies(bad, keep_text=False)
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(
+        b'{"studies": [{"protocolSection": {"identificationModule": {"briefTitle": "\xe9"}}}]}'
+    )
+    with pytest.raises(SourceError, match="cannot read"):
+        read_studies(latin, keep_text=False)
+
+
+def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    page = {"studies": real_studies()[:3]}
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(page).encode())
+    assert lean_studies(path.read_bytes(), sites=True) is not None
+    assert read_studies(path, keep_text=False) == _whole(page, True)

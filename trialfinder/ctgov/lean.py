@@ -1,0 +1,122 @@
+"""Saved pages decoded lean: only the record pieces a `Study` is made from.
+
+Most of a full record is what no study reads: the results, outcomes and references, the
+detailed description, the derived section's other modules, and (unless the search reads
+them) the sites, which are then only counted. msgspec decodes the modules and fields
+`records.parse_study` reads, by type, and skips the rest in C without making a Python object
+of it: a saved page of 1,000 full records decodes in a third of the time and a third of the
+memory. What comes back is the same raw study dicts, holding only those pieces, so the one
+parser reads them as it reads anything else.
+
+A file that is not a page of this shape, or holds a read piece of another type (a module
+that is not an object) or bytes that are not UTF-8 in one, is not read here: the caller
+decodes it whole, which names what is wrong with it exactly as before. What is skipped is not
+checked: an odd value (or a stray byte) inside the results section does not stop a search
+that never reads it, as it would not when the API is asked for some fields only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+
+__all__ = ["lean_studies"]
+
+_Module = dict[str, Any] | UnsetType
+
+
+class _Unread(Struct):
+    """A site not read (no fields: all of it is skipped); it must still be an object."""
+
+
+class _Contacts(Struct):
+    centralContacts: Any = UNSET
+    overallOfficials: Any = UNSET
+    locations: Any = UNSET
+
+
+class _CountedContacts(Struct):
+    centralContacts: Any = UNSET
+    overallOfficials: Any = UNSET
+    locations: list[_Unread] | UnsetType = UNSET
+
+
+class _Description(Struct):
+    briefSummary: Any = UNSET  # not detailedDescription, often the longest text of all
+
+
+class _Browse(Struct):
+    meshes: Any = UNSET  # not browseLeaves and browseBranches (records._mesh)
+    ancestors: Any = UNSET
+
+
+class _Derived(Struct):
+    conditionBrowseModule: _Browse | UnsetType = UNSET
+    interventionBrowseModule: _Browse | UnsetType = UNSET
+
+
+def _protocol(contacts: type[Struct]) -> type[Struct]:
+    fields: list[tuple[str, Any, Any]] = [
+        (name, _Module, UNSET)
+        for name in (
+            "identificationModule",
+            "statusModule",
+            "designModule",
+            "eligibilityModule",
+            "armsInterventionsModule",
+            "sponsorCollaboratorsModule",
+            "conditionsModule",
+        )
+    ]
+    fields += [
+        ("contactsLocationsModule", contacts | UnsetType, UNSET),
+        ("descriptionModule", _Description | UnsetType, UNSET),
+    ]
+    return msgspec.defstruct(f"_Protocol{contacts.__name__}", fields)
+
+
+def _page_decoder(contacts: type[Struct]) -> msgspec.json.Decoder[Any]:
+    protocol = _protocol(contacts)
+    study = msgspec.defstruct(
+        f"_Study{contacts.__name__}",
+        [
+            ("protocolSection", protocol | UnsetType, UNSET),
+            ("derivedSection", _Derived | UnsetType, UNSET),
+        ],
+    )
+    page = msgspec.defstruct(f"_Page{contacts.__name__}", [("studies", list[study])])  # type: ignore[valid-type]
+    return msgspec.json.Decoder(page)
+
+
+_WITH_SITES = _page_decoder(_Contacts)
+_COUNTED = _page_decoder(_CountedContacts)
+_BOM = b"\xef\xbb\xbf"
+
+
+def _as_dict(value: Any) -> Any:
+    """A decoded struct -> the dict of its fields that were present (nested ones too)."""
+    if not isinstance(value, Struct):
+        return value
+    out = {}
+    for name in value.__struct_fields__:
+        item = getattr(value, name)
+        if item is UNSET:
+            continue
+        if name == "locations" and isinstance(value, _CountedContacts):
+            item = [{}] * len(item)  # counted, not read: records.UnreadSites
+        out[name] = _as_dict(item)
+    return out
+
+
+def lean_studies(data: bytes, *, sites: bool) -> list[dict[str, Any]] | None:
+    """A saved /studies page's study objects with only the pieces a Study is made from (with
+    `sites`, their sites too; else a placeholder per site); None when the file is not such a
+    page (read it whole)."""
+    decoder = _WITH_SITES if sites else _COUNTED
+    try:
+        page = decoder.decode(data[3:] if data.startswith(_BOM) else data)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    return [_as_dict(study) for study in page.studies]
