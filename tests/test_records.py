@@ -12,8 +12,9 @@ from records import real_studies
 
 from trialfinder.errors import RecordError
 from trialfinder.frames import sites_frame, studies_frame, study_row
-from trialfinder.records import Contact, Study, clean_date, parse_age_years, parse_study
+from trialfinder.records import Contact, Study, parse_study
 from trialfinder.schema import SITE_COLUMNS, STUDY_COLUMNS
+from trialfinder.values import clean_date, parse_age_years
 
 
 def dig(obj: Any, *path: str) -> Any:

@@ -11,29 +11,16 @@ as the API sent them, even unknown ones (pitfall 7 in docs/ctgov-api.md covers d
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from operator import attrgetter
 from typing import Any, TypeGuard, TypeVar
 
 from trialfinder.errors import RecordError
 from trialfinder.text import clean_block, clean_line, strip_controls, unescape_markdown
+from trialfinder.values import clean_date, parse_age_years
 
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
-
-_AGE_RE = re.compile(
-    r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.IGNORECASE
-)
-_UNIT_YEARS = {
-    "year": 1.0,
-    "month": 1 / 12,
-    "week": 7 / 365.25,
-    "day": 1 / 365.25,
-    "hour": 1 / (365.25 * 24),
-    "minute": 1 / (365.25 * 24 * 60),
-}
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}){0,2}$")
 
 _Record = TypeVar("_Record")
 
@@ -208,26 +195,37 @@ class Study:
         """The first central contact as one line ("" when none)."""
         return self.central_contacts[0].line() if self.central_contacts else ""
 
+    def without_long_texts(self) -> Study:
+        """This record without its long texts (criteria, summary, intervention descriptions;
+        half its memory), for a search that has classified it and shows none of them: each is
+        `UNREAD_TEXT`, and what reads them (`need_long_texts`) refuses the record."""
+        return replace(
+            self,
+            brief_summary=UNREAD_TEXT,
+            eligibility_criteria=UNREAD_TEXT,
+            interventions=tuple(replace(i, description=UNREAD_TEXT) for i in self.interventions),
+        )
+
+    def need_long_texts(self) -> None:
+        """Raise unless this record still has its long texts (`without_long_texts`)."""
+        if self.brief_summary is UNREAD_TEXT:
+            raise RuntimeError(f"the long texts of {self.nct_id} were let go once classified")
+
+
+class _UnreadText(str):
+    """The text of a record made `without_long_texts`: empty, and itself again when unpickled
+    (worker processes send records back), so that `Study.need_long_texts` can tell."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "UNREAD_TEXT"
+
+
+UNREAD_TEXT = _UnreadText()
+
 
 # -- small parsers ---------------------------------------------------------------------------
-
-
-def parse_age_years(text: str | None) -> float | None:
-    """'18 Years' -> 18.0, '6 Months' -> 0.5; None or unparseable -> None."""
-    if not text:
-        return None
-    match = _AGE_RE.match(str(text))
-    if not match:
-        return None
-    return float(match.group(1)) * _UNIT_YEARS[match.group(2).lower()]
-
-
-def clean_date(text: Any) -> str | None:
-    """Keep YYYY, YYYY-MM or YYYY-MM-DD as sent; anything else is dropped to None."""
-    if not isinstance(text, str):
-        return None
-    text = text.strip()
-    return text if _DATE_RE.match(text) else None
 
 
 def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:

@@ -214,6 +214,7 @@ def run_search(
     hooks: Hooks = NO_HOOKS,
     columns: Sequence[str] | None = None,
     with_sites: bool = True,
+    with_long_texts: bool = True,
 ) -> SearchResult:
     """Run one search end to end and return frames with declared columns.
 
@@ -222,6 +223,9 @@ def run_search(
     every one): the API is asked only for the record pieces they need, and the others come
     back empty. Without `with_sites` the caller reads neither `result.sites` nor the records'
     sites: saved data's sites are then counted, not read, unless the search needs them.
+    Without `with_long_texts` it reads none of the records' long texts (criteria, summary,
+    intervention descriptions): each record lets them go once classified where it was read
+    (`Study.without_long_texts`), half a record's memory.
     """
     options = options or SearchOptions()
     sent = server_query(query, options)
@@ -235,6 +239,7 @@ def run_search(
         from trialfinder.cart.profile import profile_row
 
         hooks = replace(hooks, classify=profile_row)  # each record where it is read
+    hooks = replace(hooks, long_texts=with_long_texts)
     made: dict[str, tuple[Study, dict[str, Any]]] = {}  # study rows, made while pages travel
     hooks = replace(hooks, studies=partial(_make_rows, made, hooks.studies))
     fields = needed_fields(query, options, columns)

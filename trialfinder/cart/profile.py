@@ -53,7 +53,9 @@ _CELL_PRODUCT_TYPES = {"BIOLOGICAL", "GENETIC", "DRUG", "COMBINATION_PRODUCT", "
 
 
 def profile_study(study: Study) -> CarTProfile:
-    """The CAR-T profile of one study (missing parts of the record are fine)."""
+    """The CAR-T profile of one study (missing parts of the record are fine; a record whose
+    long texts were let go is not: `Study.need_long_texts`)."""
+    study.need_long_texts()
     vocab = vocabulary()
     interventions = study.interventions
     named = [" ; ".join(n for n in (i.name, *i.other_names) if n) for i in interventions]

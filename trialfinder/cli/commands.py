@@ -87,6 +87,7 @@ def search(
         cache=(no_cache, refresh),
         columns=reads,
         with_sites=spec.sites,
+        with_long_texts=False,  # the search's output shows none of them
     )
     say(f"Data: {result.source}")
     for line in cached:
@@ -159,10 +160,11 @@ def _run(
     cache: tuple[bool, bool] = (False, False),
     columns: Sequence[str] | None = None,
     with_sites: bool = True,
+    with_long_texts: bool = True,
 ) -> tuple[SearchResult, list[str]]:
     """The search's result, and what the cache did (`cache`: --no-cache, --refresh);
-    `columns`: what the output reads (the API is asked only for that); `with_sites`: whether
-    it reads the sites themselves (`run_search`)."""
+    `columns`: what the output reads (the API is asked only for that); `with_sites` and
+    `with_long_texts`: whether it reads the sites and the long texts (`run_search`)."""
     from trialfinder.cli.progress import ProgressBar
     from trialfinder.ctgov.sources import Hooks
     from trialfinder.search import run_search
@@ -180,6 +182,7 @@ def _run(
             hooks=hooks,
             columns=columns,
             with_sites=with_sites,
+            with_long_texts=with_long_texts,
         )
         return result, cache_notes(data_source)
     finally:

@@ -33,6 +33,9 @@ class Hooks:
     # with several: then a module-level function); the results come back in
     # `Fetched.classified`. It must not depend on the order records come in.
     classify: Callable[[Study], Any] | None = None
+    # False: the caller shows none of the records' long texts, so they go once `classify`
+    # has read each record, where it is read (`Study.without_long_texts`).
+    long_texts: bool = True
     # Called once when the source has sent for more pages and has nothing to do but wait for
     # them: a caller imports there what it needs only afterwards (pandas, for the frames).
     idle: Callable[[], None] | None = None
@@ -53,6 +56,17 @@ class Fetched:
     notes: list[str] = field(default_factory=list)
     # hooks.classify of each study, by NCT id (empty without that hook).
     classified: dict[str, Any] = field(default_factory=dict)
+
+
+def classify_batch(
+    batch: list[Study], classify: Callable[[Study], Any] | None, long_texts: bool
+) -> tuple[list[Study], list[Any]]:
+    """A batch of new records and `classify` of each, where they were read; without
+    `long_texts`, the records then let their long texts go."""
+    results = [classify(s) for s in batch] if classify is not None else []
+    if not long_texts:
+        batch = [s.without_long_texts() for s in batch]
+    return batch, results
 
 
 def classify_into(

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from trialfinder.ctgov.cores import map_files
-from trialfinder.ctgov.hooks import NO_HOOKS, Closing, Fetched, Hooks, classify_into, dedupe
+from trialfinder.ctgov.hooks import (
+    NO_HOOKS,
+    Closing,
+    Fetched,
+    Hooks,
+    classify_batch,
+    classify_into,
+    dedupe,
+)
 from trialfinder.ctgov.query import Query, check_nct_id
 from trialfinder.ctgov.saved import list_files, parsed_items, read_json, read_studies
 from trialfinder.errors import SourceError, StudyNotFound
@@ -49,7 +57,9 @@ class LocalSource(Closing):
         # Only a --term matches every string of a record (filters.area_text): keep them then.
         text = query.term is not None and not self.server_filtered
         sites = sites or (query.location is not None and not self.server_filtered)
-        studies, classified = self.load_classified(text=text, classify=hooks.classify, sites=sites)
+        studies, classified = self.load_classified(
+            text=text, classify=hooks.classify, sites=sites, long_texts=hooks.long_texts
+        )
         if hooks.studies:
             hooks.studies(studies)
         if hooks.progress:
@@ -61,9 +71,15 @@ class LocalSource(Closing):
         )
 
     def load_classified(
-        self, *, text: bool, classify: Callable[[Study], Any] | None, sites: bool = True
+        self,
+        *,
+        text: bool,
+        classify: Callable[[Study], Any] | None,
+        sites: bool = True,
+        long_texts: bool = True,
     ) -> tuple[list[Study], dict[str, Any]]:
-        """`load(text=text, sites=sites)` and `classify` of each study, by NCT id."""
+        """`load(text=text, sites=sites)` and `classify` of each study, by NCT id (records
+        already in memory keep their long texts: letting them go frees nothing)."""
         studies = self.load(text=text, sites=sites)
         classified: dict[str, Any] = {}
         classify_into(classified, classify, studies)
@@ -98,11 +114,15 @@ class RecordsSource(LocalSource):
 
 
 def _read_file(
-    path: Path, *, text: bool, classify: Callable[[Study], Any] | None, sites: bool = True
+    path: Path,
+    *,
+    text: bool,
+    classify: Callable[[Study], Any] | None,
+    sites: bool = True,
+    long_texts: bool = True,
 ) -> tuple[list[Study], list[Any]]:
     """One saved file's studies and `classify` of each (in a worker process, or here)."""
-    studies = read_studies(path, keep_text=text, sites=sites)
-    return studies, [classify(s) for s in studies] if classify is not None else []
+    return classify_batch(read_studies(path, keep_text=text, sites=sites), classify, long_texts)
 
 
 class FileSource(LocalSource):
@@ -119,6 +139,7 @@ class FileSource(LocalSource):
         self._studies: list[Study] | None = None
         self._text = False  # whether the loaded records carry Study.text
         self._sites = True  # whether they carry their sites (else only their number)
+        self._long_texts = True  # whether they carry their long texts (Study.need_long_texts)
         self.notes: list[str] = [self._skipped] if self._skipped else []
         noun = "file" if len(self.files) == 1 else "files"
         self.description = f"saved data in {self.path} ({len(self.files)} {noun}), not the live API"
@@ -145,25 +166,35 @@ class FileSource(LocalSource):
     def load(self, *, text: bool = False, sites: bool = True) -> list[Study]:
         """Every study in the files, each NCT id once (first one wins), in file order; the raw
         JSON behind them (several times their size) is dropped once they exist."""
-        if not self._loaded(text, sites):
+        if not self._loaded(text, sites, True):
             self.load_classified(text=text, classify=None, sites=sites)
         assert self._studies is not None
         return self._studies
 
-    def _loaded(self, text: bool, sites: bool) -> bool:
+    def _loaded(self, text: bool, sites: bool, long_texts: bool) -> bool:
         """Whether the records already read have what is asked for."""
-        return self._studies is not None and (self._text or not text) and (self._sites or not sites)
+        have = (self._text, self._sites, self._long_texts)
+        wanted = (text, sites, long_texts)
+        return self._studies is not None and all(
+            h or not w for h, w in zip(have, wanted, strict=True)
+        )
 
     def load_classified(
-        self, *, text: bool, classify: Callable[[Study], Any] | None, sites: bool = True
+        self,
+        *,
+        text: bool,
+        classify: Callable[[Study], Any] | None,
+        sites: bool = True,
+        long_texts: bool = True,
     ) -> tuple[list[Study], dict[str, Any]]:
         """The studies (as `load`) and `classify` of each: the files are read, parsed and
-        classified on every core (`ctgov/cores.py`), unless already read with what is asked."""
-        if self._loaded(text, sites):
+        classified on every core (`ctgov/cores.py`), unless already read with what is asked;
+        without `long_texts`, each record lets them go once classified."""
+        if self._loaded(text, sites, long_texts or classify is not None):
             return super().load_classified(text=text, classify=classify, sites=sites)
         studies: list[Study] = []
         classified: dict[str, Any] = {}
-        job = partial(_read_file, text=text, classify=classify, sites=sites)
+        job = partial(_read_file, text=text, classify=classify, sites=sites, long_texts=long_texts)
         for batch, results in map_files(job, self.files):
             studies += batch
             for study, result in zip(batch, results, strict=False):
@@ -173,6 +204,7 @@ class FileSource(LocalSource):
         if self._studies is None:
             self.notes += notes
         self._studies, self._text, self._sites = studies, text, sites
+        self._long_texts = long_texts
         return studies, classified
 
     def load_raw(self) -> list[dict[str, Any]]:
@@ -180,6 +212,7 @@ class FileSource(LocalSource):
         pairs = self._read(keep_raw=True)
         if self._studies is None:
             self._studies, self._text, self._sites = [study for _, study in pairs], True, True
+            self._long_texts = True
         return [raw for raw, _ in pairs]
 
     def where(self) -> str:

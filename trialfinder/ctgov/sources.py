@@ -21,6 +21,7 @@ from trialfinder.ctgov.hooks import (
     Progress,
     RetryHook,
     StudySource,
+    classify_batch,
     dedupe,
 )
 from trialfinder.ctgov.local import FileSource, LocalSource, RecordsSource
@@ -57,17 +58,18 @@ def _from_api(raw: Any, where: str) -> Study:
         raise ApiError(f"the API sent {where} that is {exc}: {describe_raw(raw)}") from None
 
 
-# (the page's raw studies, as JSON or decoded; where they come from; hooks.classify)
-_Job = tuple["bytes | list[Any]", str, "Callable[[Study], Any] | None"]
+# (the page's raw studies, as JSON or decoded; where they come from; hooks.classify; and
+# hooks.long_texts)
+_Job = tuple["bytes | list[Any]", str, "Callable[[Study], Any] | None", bool]
 _Records = tuple[list[Study], list[Any]]
 
 
 def _page_records(job: _Job) -> _Records:
     """One page's records and `classify` of each (in a worker process, or here)."""
-    data, where, classify = job
+    data, where, classify, long_texts = job
     raws = decode_json(data) if isinstance(data, bytes) else data
     batch = [_from_api(s, f"item {i} {where}") for i, s in enumerate(raws, 1)]
-    return batch, [classify(s) for s in batch] if classify is not None else []
+    return classify_batch(batch, classify, long_texts)
 
 
 def count_slack(total: int) -> int:
@@ -152,9 +154,9 @@ class ApiSource(Closing):
         def take(page: Page, where: str) -> None:
             data = page.studies_json()
             if data is not None and workers.forked:
-                done = workers.put((data, where, hooks.classify))
+                done = workers.put((data, where, hooks.classify, hooks.long_texts))
             else:
-                done = [_page_records((page.studies, where, hooks.classify))]
+                done = [_page_records((page.studies, where, hooks.classify, hooks.long_texts))]
             for batch, results in done:
                 record(batch, results)
 

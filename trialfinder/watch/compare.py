@@ -185,6 +185,8 @@ def study_changes(
     old: Study, new: Study, old_stance: str, new_stance: str, where: SitePlace
 ) -> tuple[tuple[FieldChange, ...], tuple[SiteChange, ...]]:
     """The field and site changes between two records of one trial."""
+    old.need_long_texts()
+    new.need_long_texts()
     fields: list[FieldChange] = []
     if old_stance != new_stance:
         fields.append(FieldChange("prior_car_t", old_stance, new_stance, True))

@@ -43,6 +43,7 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
 
 def record_json(study: Study) -> str:
     """A study as canonical JSON (sorted keys, no free text kept for local matching)."""
+    study.need_long_texts()  # a snapshot without them would report them all as changed
     plain = dataclasses.asdict(dataclasses.replace(study, text=""))
     return json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
