@@ -9,8 +9,12 @@ memory, and each target with PASS or FAIL, the floors they are judged against me
 same run. Scenarios (--only): slow, pace, source, memory, stages, bytes, help.
 
 CPU seconds include the worker processes trialfinder forks to read pages on every core, and
-so does peak memory: the main process's peak plus each worker's (a worker's counts the pages
-it shares with the main process again, so the figure is an upper bound).
+so does peak memory. In the timed rows it is the main process's peak plus each worker's: an
+upper bound, since a worker's counts the pages it shares with the main process again, and the
+workers' peaks and the main process's come at different times. The memory rows measure what
+the targets mean, the most the run holds at once: in runs of their own (sampling costs CPU),
+the process tree's proportional set sizes summed every 20 ms, and at least the main process's
+own exact peak.
 
 `--quick` is for iterating: 1,020 studies, 0.2 s and 0.1 s latency; about a minute. The thin
 peer's row needs `pip install -e '.[bench]'` (PyPI's ctgov), and is skipped without it.

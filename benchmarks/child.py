@@ -9,6 +9,7 @@ the serving parent's) and the API client's own counts of requests and response b
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -16,6 +17,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +41,9 @@ class ChildRun:
     output: Path  # the child's stdout
     err: str
     extra: dict[str, Any]
+    # bytes: the most memory the child and its workers held at once (`_TreeSampler`), at
+    # least the child's own peak; 0 when not sampled
+    tree_peak: int = 0
 
 
 def peak_rss() -> int:
@@ -52,6 +57,63 @@ def peak_rss() -> int:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class _TreeSampler:
+    """The most memory a process and its descendants hold at once: the sum of their
+    proportional set sizes (Pss: a page shared by n processes counts 1/n in each, so pages a
+    forked worker shares with its parent count once), read every 20 ms from
+    /proc/PID/smaps_rollup. Reading it walks each process's page tables (a few ms for a few
+    hundred MB), so it steals CPU from what it measures. A peak shorter than 20 ms may be
+    missed; `run_child` takes the child's own exact peak (VmHWM) when it is higher."""
+
+    INTERVAL = 0.02
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, pid: int) -> None:
+        self._thread = threading.Thread(target=self._run, args=(pid,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self, pid: int) -> None:
+        while not self._done.wait(self.INTERVAL):
+            self.peak = max(self.peak, sum(_pss(p) for p in _tree(pid)))
+
+    @staticmethod
+    def available() -> bool:
+        return Path("/proc/self/smaps_rollup").exists()
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its descendants, as far as /proc shows them now."""
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        out.append(current)
+        children = Path(f"/proc/{current}/task/{current}/children")
+        with contextlib.suppress(OSError):
+            todo += [int(c) for c in children.read_text().split()]
+    return out
+
+
+def _pss(pid: int) -> int:
+    """A process's proportional set size in bytes (0 when it has gone)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def write_stats(path: str, stats: Mapping[str, Any]) -> None:
@@ -68,8 +130,10 @@ def run_child(
     env: Mapping[str, str] | None = None,
     *,
     workdir: Path,
+    sample_memory: bool = False,
 ) -> ChildRun:
-    """Run `python -m benchmarks.<module> STATS args...` and measure it."""
+    """Run `python -m benchmarks.<module> STATS args...` and measure it; with `sample_memory`,
+    the memory its process tree holds at once, too (which costs CPU: not for timed runs)."""
     stats = Path(tempfile.mktemp(suffix=".json", dir=workdir))
     output = Path(tempfile.mktemp(suffix=".out", dir=workdir))
     # No HTTP cache: every run must fetch what it measures (a kept answer would flatter it).
@@ -77,15 +141,20 @@ def run_child(
     child_env = {**os.environ, "COLUMNS": "120", **no_cache, **(env or {})}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    sampler = _TreeSampler() if sample_memory else None
     with open(output, "wb") as out:
-        done = subprocess.run(
+        child = subprocess.Popen(
             [sys.executable, "-m", f"benchmarks.{module}", str(stats), *args],
             stdout=out,
             stderr=subprocess.PIPE,
             env=child_env,
             cwd=ROOT,
-            check=False,
         )
+        if sampler is not None:
+            sampler.start(child.pid)
+        _, stderr = child.communicate()
+        if sampler is not None:
+            sampler.stop()
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -94,7 +163,7 @@ def run_child(
         figures = json.loads(stats.read_text(encoding="utf-8"))
         stats.unlink()
     return ChildRun(
-        code=done.returncode,
+        code=child.returncode,
         wall=wall,
         cpu=cpu,
         peak_rss=int(figures.pop("peak_rss", 0)),
@@ -102,7 +171,8 @@ def run_child(
         requests=int(figures.pop("requests", 0)),
         bytes_received=int(figures.pop("bytes_received", 0)),
         output=output,
-        err=done.stderr.decode("utf-8", "replace"),
+        err=stderr.decode("utf-8", "replace"),
+        tree_peak=max(sampler.peak, int(figures.get("peak_rss", 0))) if sampler else 0,
         extra=figures,
     )
 

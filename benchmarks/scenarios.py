@@ -42,7 +42,8 @@ class Row:
     requests: int | None = None
     bytes_per_study: float | None = None
     rate: float | None = None  # studies (or texts) a second
-    peak_mb: float | None = None  # the main process's, plus its workers' when it forked any
+    # The main process's peak plus each worker's (`_peak_mb`); the memory rows': sampled
+    peak_mb: float | None = None
     target: str = ""
     result: str = ""  # PASS, FAIL, SKIP, ERROR, SHORT
 
@@ -58,7 +59,8 @@ class Bench:
     server: FakeCtGov | None = None
     rows: list[Row] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    source_peak: dict[int, float] = field(default_factory=dict)
+    source_peak: dict[int, float] = field(default_factory=dict)  # MB held at once, by count
+    source_bound: dict[int, float] = field(default_factory=dict)  # MB, `_peak_mb`, by count
 
     def verdict(self, ok: bool) -> str:
         """PASS or FAIL."""
@@ -178,24 +180,33 @@ def default_pace(bench: Bench) -> None:
     bench.rows.append(Row(f"  pace floor: ({row.requests} - 1) x {interval:g} s", floor))
 
 
-def _source_run(bench: Bench, count: int) -> tuple[ChildRun, str]:
+def _source_run(bench: Bench, count: int, *, sample: bool) -> tuple[ChildRun, str]:
+    """`search --source` over `count` studies saved as pages; with `sample`, an untimed run
+    whose memory is sampled (`child._TreeSampler`), its peak kept in `bench.source_peak`."""
     folder = bench.workdir / f"pages-{count}"
-    corpus.write_pages(count, folder)
+    if not folder.exists():
+        corpus.write_pages(count, folder)
     args = [*SEARCH, "--source", str(folder), "--format", "csv", "--quiet"]
-    run = run_child("child", args, FAST, workdir=bench.workdir)
+    run = run_child("child", args, FAST, workdir=bench.workdir, sample_memory=sample)
     problem = bench.checked(f"--source {count}", run, "csv", count)
-    for path in folder.iterdir():
-        path.unlink()
-    folder.rmdir()
-    bench.source_peak[count] = _peak_mb(run)
+    if sample:
+        bench.source_peak[count] = run.tree_peak / MB if run.tree_peak else _peak_mb(run)
+        bench.source_bound[count] = _peak_mb(run)
     return run, problem
 
 
+def _drop_pages(bench: Bench, count: int) -> None:
+    folder = bench.workdir / f"pages-{count}"
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+
+
 def source(bench: Bench) -> None:
-    """`search --source DIR --format csv` over the studies saved as pages: < 3 s, < 300 MB."""
-    run, problem = _source_run(bench, bench.studies)
+    """`search --source DIR --format csv` over the studies saved as pages: < 3 s (its memory
+    is the `memory` rows', sampled in a run of its own: sampling costs CPU)."""
+    run, problem = _source_run(bench, bench.studies, sample=False)
     pages = -(-bench.studies // corpus.PAGE_SIZE)
-    ok = run.wall < 3 and _peak_mb(run) < 300
     bench.rows.append(
         Row(
             f"--source DIR ({pages} files) --format csv",
@@ -205,21 +216,29 @@ def source(bench: Bench) -> None:
             None,
             bench.studies / run.wall,
             _peak_mb(run),
-            "wall < 3 s, peak < 300 MB",
-            problem or bench.verdict(ok),
+            "wall < 3 s",
+            problem or bench.verdict(run.wall < 3),
         )
     )
+    if bench.studies not in bench.source_peak:
+        _, problem = _source_run(bench, bench.studies, sample=True)
+        if problem:
+            bench.rows[-1].result = problem
+    _drop_pages(bench, bench.studies)
 
 
 def memory(bench: Bench) -> None:
-    """Peak memory of the --source csv run at 1/4, 1/2, 1 and 2 x the studies: linear."""
+    """The most memory the --source csv run holds at once (sampled), at 1/4, 1/2, 1 and 2 x
+    the studies: < 300 MB at 1 x, and linear."""
     counts = [bench.studies // 4, bench.studies // 2, bench.studies, bench.studies * 2]
     for count in counts:
         problem = ""
         if count not in bench.source_peak:
-            _, problem = _source_run(bench, count)
+            _, problem = _source_run(bench, count, sample=True)
+            _drop_pages(bench, count)
         peak = bench.source_peak[count]
-        row = Row(f"memory: --source csv, {count:,} studies", peak_mb=peak, result=problem)
+        label = f"memory: --source csv, {count:,} studies, held at once"
+        row = Row(label, peak_mb=peak, result=problem)
         if count == bench.studies:
             row.target = "peak < 300 MB"
             row.result = problem or bench.verdict(peak < 300)
@@ -232,6 +251,13 @@ def memory(bench: Bench) -> None:
             row.target = f"linear: {late * 1000:.1f} MB/1k late <= 1.25 x {early * 1000:.1f} early"
             row.result = problem or bench.verdict(late <= 1.25 * max(early, 0.0) + 1e-9)
         bench.rows.append(row)
+        if count == bench.studies:
+            bench.rows.append(
+                Row(
+                    "  upper bound: main peak + each worker's peak (shared pages counted in each)",
+                    peak_mb=bench.source_bound[count],
+                )
+            )
 
 
 def stages(bench: Bench) -> None:

@@ -10,13 +10,24 @@ from typing import Any
 import pytest
 from records import real_studies
 
-from trialfinder.ctgov.lean import lean_studies
+from trialfinder.ctgov.lean import NotLean, lean_studies
 from trialfinder.ctgov.saved import parsed_items, read_studies
 from trialfinder.errors import SourceError
-from trialfinder.records import parse_study
+from trialfinder.records import Study, parse_study
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PAGES = sorted((ROOT / "fixtures").glob("*page*.json"))
+
+
+def _same(study: Study) -> Study:
+    return study
+
+
+def _lean(data: bytes, sites: bool) -> list[dict[str, Any]] | None:
+    try:
+        return list(lean_studies(data, sites=sites))
+    except NotLean:
+        return None
 
 
 def _whole(page: dict[str, Any], sites: bool) -> list[Any]:
@@ -26,7 +37,7 @@ def _whole(page: dict[str, Any], sites: bool) -> list[Any]:
 @pytest.mark.parametrize("sites", [True, False])
 def test_every_real_record_makes_the_same_study_decoded_lean(sites: bool) -> None:
     page = {"studies": real_studies(), "nextPageToken": "abc"}
-    lean = lean_studies(json.dumps(page).encode(), sites=sites)
+    lean = _lean(json.dumps(page).encode(), sites=sites)
     assert lean is not None
     assert len(lean) == len(page["studies"]) > 300
     made = [parse_study(raw, sites=sites) for raw in lean]
@@ -39,7 +50,7 @@ def test_every_real_record_makes_the_same_study_decoded_lean(sites: bool) -> Non
 @pytest.mark.parametrize("path", FIXTURE_PAGES, ids=lambda p: p.name)
 def test_bundled_pages_read_the_same_lean_and_whole(path: Path) -> None:
     whole = _whole(json.loads(path.read_text(encoding="utf-8")), True)
-    assert read_studies(path, keep_text=False, sites=True) == whole
+    assert read_studies(path, _same, keep_text=False, sites=True) == whole
     assert whole
 
 
@@ -48,7 +59,7 @@ def test_unread_pieces_are_skipped_and_read_ones_kept() -> None:
     protocol = {**study["protocolSection"], "outcomesModule": {"primaryOutcomes": [{"x": 1}]}}
     protocol["descriptionModule"] = {"briefSummary": "Short.", "detailedDescription": "Long."}
     raw = {**study, "protocolSection": protocol, "resultsSection": {"big": list(range(99))}}
-    decoded = lean_studies(json.dumps({"studies": [raw]}).encode(), sites=False)
+    decoded = _lean(json.dumps({"studies": [raw]}).encode(), sites=False)
     assert decoded is not None
     (lean,) = decoded
     assert set(lean) <= {"protocolSection", "derivedSection"}
@@ -77,7 +88,7 @@ def _sites(study: dict[str, Any]) -> list[Any]:
     ],
 )
 def test_what_does_not_decode_lean_is_left_to_the_whole_decoding(body: bytes) -> None:
-    assert lean_studies(body, sites=False) is None
+    assert _lean(body, sites=False) is None
 
 
 def test_a_page_that_is_not_read_lean_fails_as_before(tmp_path: Path) -> None:
@@ -98,18 +109,42 @@ def test_a_page_that_is_not_read_lean_fails_as_before(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(SourceError, match=r"statusModule is not an object"):
-        read_studies(bad, keep_text=False)
+        read_studies(bad, _same, keep_text=False)
     latin = tmp_path / "latin.json"
     latin.write_bytes(
         b'{"studies": [{"protocolSection": {"identificationModule": {"briefTitle": "\xe9"}}}]}'
     )
     with pytest.raises(SourceError, match="cannot read"):
-        read_studies(latin, keep_text=False)
+        read_studies(latin, _same, keep_text=False)
 
 
 def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
     page = {"studies": real_studies()[:3]}
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(page).encode())
-    assert lean_studies(path.read_bytes(), sites=True) is not None
-    assert read_studies(path, keep_text=False) == _whole(page, True)
+    assert _lean(path.read_bytes(), sites=True) is not None
+    assert read_studies(path, _same, keep_text=False) == _whole(page, True)
+
+
+def test_a_study_that_stops_the_lean_decoding_midway_has_the_file_read_whole(
+    tmp_path: Path,
+) -> None:
+    """The lean decoder refuses a site that is not an object; the whole decoding skips it.
+    The studies before it were already worked on: the answer is still the whole file's."""
+    first, second = [s for s in real_studies() if _sites(s)][:2]
+    odd = json.loads(json.dumps(second))
+    odd["protocolSection"]["contactsLocationsModule"]["locations"].insert(0, 1)
+    page = {"studies": [first, odd]}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    assert _lean(path.read_bytes(), sites=False) is None
+    seen: list[str] = []
+
+    def work(study: Study) -> Study:
+        seen.append(study.nct_id)
+        return study
+
+    assert read_studies(path, work, keep_text=False, sites=False) == _whole(page, False)
+    ids = [first["protocolSection"]["identificationModule"]["nctId"]]
+    ids.append(odd["protocolSection"]["identificationModule"]["nctId"])
+    assert seen == [ids[0], *ids]  # the first study lean, then the whole file

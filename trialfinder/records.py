@@ -14,6 +14,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from operator import attrgetter
+from sys import intern
 from typing import Any, TypeGuard, TypeVar
 
 from trialfinder.errors import RecordError
@@ -256,7 +257,9 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _enum(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    # A value of a small vocabulary (statuses, ages, dates, MeSH terms) is one shared object:
+    # thousands of records then hold one copy, and a batch of them pickles it once.
+    return intern(value) if isinstance(value, str) and value else None
 
 
 def _float(value: Any) -> float | None:
@@ -311,7 +314,7 @@ def _mesh(derived: Mapping[str, Any], module: str) -> tuple[str, ...]:
     for key in ("meshes", "ancestors"):
         for item in _dicts(_get(derived, module, key)):
             terms += _strings(item.get("term")) + _strings(item.get("name"))
-    return tuple(terms)
+    return tuple(map(intern, terms))
 
 
 def all_strings(value: Any) -> Iterator[str]:
@@ -374,7 +377,7 @@ def parse_study(raw: Any, *, keep_text: bool = False, sites: bool = True) -> Stu
         official_title=clean_line(ident.get("officialTitle")),
         acronym=clean_line(ident.get("acronym")),
         status=_enum(status.get("overallStatus")),
-        phases=tuple(str(p) for p in _list(design.get("phases"))),
+        phases=tuple(intern(str(p)) for p in _list(design.get("phases"))),
         study_type=_enum(design.get("studyType")),
         conditions=tuple(clean_line(c) for c in _list(conditions.get("conditions"))),
         keywords=_strings(conditions.get("keywords")),
@@ -386,10 +389,10 @@ def parse_study(raw: Any, *, keep_text: bool = False, sites: bool = True) -> Stu
         collaborators=tuple(
             n for c in _dicts(sponsors.get("collaborators")) for n in _strings(c.get("name"))
         ),
-        start_date=clean_date(_get(status, "startDateStruct", "date")),
-        last_update=clean_date(_get(status, "lastUpdatePostDateStruct", "date")),
-        min_age=clean_line(elig.get("minimumAge")) or None,
-        max_age=clean_line(elig.get("maximumAge")) or None,
+        start_date=_enum(clean_date(_get(status, "startDateStruct", "date"))),
+        last_update=_enum(clean_date(_get(status, "lastUpdatePostDateStruct", "date"))),
+        min_age=_enum(clean_line(elig.get("minimumAge"))),
+        max_age=_enum(clean_line(elig.get("maximumAge"))),
         sex=_enum(elig.get("sex")),
         enrollment=int(enrollment)
         if isinstance(enrollment, (int, float))

@@ -63,10 +63,17 @@ def classify_batch(
 ) -> tuple[list[Study], list[Any]]:
     """A batch of new records and `classify` of each, where they were read; without
     `long_texts`, the records then let their long texts go."""
-    results = [classify(s) for s in batch] if classify is not None else []
-    if not long_texts:
-        batch = [s.without_long_texts() for s in batch]
-    return batch, results
+    done = [worked(s, classify, long_texts) for s in batch]
+    return [s for s, _ in done], [r for _, r in done] if classify is not None else []
+
+
+def worked(
+    study: Study, classify: Callable[[Study], Any] | None, long_texts: bool
+) -> tuple[Study, Any]:
+    """One new record, and `classify` of it (None without); without `long_texts`, the record
+    then lets its long texts go."""
+    result = classify(study) if classify is not None else None
+    return (study if long_texts else study.without_long_texts()), result
 
 
 def classify_into(

@@ -4,25 +4,29 @@ Most of a full record is what no study reads: the results, outcomes and referenc
 detailed description, the derived section's other modules, and (unless the search reads
 them) the sites, which are then only counted. msgspec decodes the modules and fields
 `records.parse_study` reads, by type, and skips the rest in C without making a Python object
-of it: a saved page of 1,000 full records decodes in a third of the time and a third of the
-memory. What comes back is the same raw study dicts, holding only those pieces, so the one
+of it: a saved page of 1,000 full records decodes in a third of the time. The page is first
+split into its studies' JSON (`msgspec.Raw`, views of the file's bytes), and each is decoded
+when its turn comes, so that one study's objects are alive at a time, not a page's (some
+20 MB). What comes back is the same raw study dicts, holding only those pieces, so the one
 parser reads them as it reads anything else.
 
 A file that is not a page of this shape, or holds a read piece of another type (a module
-that is not an object) or bytes that are not UTF-8 in one, is not read here: the caller
-decodes it whole, which names what is wrong with it exactly as before. What is skipped is not
-checked: an odd value (or a stray byte) inside the results section does not stop a search
-that never reads it, as it would not when the API is asked for some fields only.
+that is not an object) or bytes that are not UTF-8 in one, is not read here (`NotLean`,
+raised when the study that shows it comes): the caller decodes it whole, which names what is
+wrong with it exactly as before. What is skipped is not checked: an odd value (or a stray
+byte) inside the results section does not stop a search that never reads it, as it would not
+when the API is asked for some fields only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-__all__ = ["lean_studies"]
+__all__ = ["NotLean", "lean_studies"]
 
 _Module = dict[str, Any] | UnsetType
 
@@ -77,7 +81,7 @@ def _protocol(contacts: type[Struct]) -> type[Struct]:
     return msgspec.defstruct(f"_Protocol{contacts.__name__}", fields)
 
 
-def _page_decoder(contacts: type[Struct]) -> msgspec.json.Decoder[Any]:
+def _study_decoder(contacts: type[Struct]) -> msgspec.json.Decoder[Any]:
     protocol = _protocol(contacts)
     study = msgspec.defstruct(
         f"_Study{contacts.__name__}",
@@ -86,13 +90,21 @@ def _page_decoder(contacts: type[Struct]) -> msgspec.json.Decoder[Any]:
             ("derivedSection", _Derived | UnsetType, UNSET),
         ],
     )
-    page = msgspec.defstruct(f"_Page{contacts.__name__}", [("studies", list[study])])  # type: ignore[valid-type]
-    return msgspec.json.Decoder(page)
+    return msgspec.json.Decoder(study)
 
 
-_WITH_SITES = _page_decoder(_Contacts)
-_COUNTED = _page_decoder(_CountedContacts)
+class _Page(Struct):
+    studies: list[msgspec.Raw]
+
+
+_PAGE = msgspec.json.Decoder(_Page)
+_WITH_SITES = _study_decoder(_Contacts)
+_COUNTED = _study_decoder(_CountedContacts)
 _BOM = b"\xef\xbb\xbf"
+
+
+class NotLean(Exception):
+    """The file does not decode lean: decode it whole."""
 
 
 def _as_dict(value: Any) -> Any:
@@ -110,13 +122,24 @@ def _as_dict(value: Any) -> Any:
     return out
 
 
-def lean_studies(data: bytes, *, sites: bool) -> list[dict[str, Any]] | None:
-    """A saved /studies page's study objects with only the pieces a Study is made from (with
-    `sites`, their sites too; else a placeholder per site); None when the file is not such a
-    page (read it whole)."""
-    decoder = _WITH_SITES if sites else _COUNTED
+def lean_studies(data: bytes, *, sites: bool) -> Iterator[dict[str, Any]]:
+    """A saved /studies page's study objects, one at a time, with only the pieces a Study is
+    made from (with `sites`, their sites too; else a placeholder per site). Raises NotLean,
+    at once or when the study that shows it comes, for a file to decode whole."""
     try:
-        page = decoder.decode(data[3:] if data.startswith(_BOM) else data)
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        return None
-    return [_as_dict(study) for study in page.studies]
+        page = _PAGE.decode(data[3:] if data.startswith(_BOM) else data)
+    except msgspec.DecodeError:
+        raise NotLean from None
+    return _each(page.studies, _WITH_SITES if sites else _COUNTED)
+
+
+def _each(studies: list[msgspec.Raw], decoder: msgspec.json.Decoder[Any]) -> Iterator[Any]:
+    for number, raw in enumerate(studies):
+        studies[number] = _DONE  # this study's bytes are not needed again
+        try:
+            yield _as_dict(decoder.decode(raw))
+        except msgspec.DecodeError:
+            raise NotLean from None
+
+
+_DONE = msgspec.Raw()

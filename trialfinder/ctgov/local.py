@@ -17,9 +17,9 @@ from trialfinder.ctgov.hooks import (
     Closing,
     Fetched,
     Hooks,
-    classify_batch,
     classify_into,
     dedupe,
+    worked,
 )
 from trialfinder.ctgov.query import Query, check_nct_id
 from trialfinder.ctgov.saved import list_files, parsed_items, read_json, read_studies
@@ -121,8 +121,11 @@ def _read_file(
     sites: bool = True,
     long_texts: bool = True,
 ) -> tuple[list[Study], list[Any]]:
-    """One saved file's studies and `classify` of each (in a worker process, or here)."""
-    return classify_batch(read_studies(path, keep_text=text, sites=sites), classify, long_texts)
+    """One saved file's studies and `classify` of each (in a worker process, or here), each
+    study classified as it is made."""
+    work = partial(worked, classify=classify, long_texts=long_texts)
+    done = read_studies(path, work, keep_text=text, sites=sites)
+    return [s for s, _ in done], [r for _, r in done] if classify is not None else []
 
 
 class FileSource(LocalSource):

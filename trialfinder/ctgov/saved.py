@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from trialfinder.ctgov.lean import lean_studies
+from trialfinder.ctgov.lean import NotLean, lean_studies
 from trialfinder.ctgov.pages import decode_json
 from trialfinder.errors import RecordError, SourceError
 from trialfinder.records import Study, nct_id_of, parse_study
+
+Done = TypeVar("Done")
 
 __all__ = [
     "CSV_DOWNLOAD",
@@ -42,15 +45,19 @@ def parsed_items(
             f"{where} is not ClinicalTrials.gov API output "
             "(expected a /studies page, a study object, or a JSON array of studies)"
         )
-    out = []
-    for number, item in enumerate(items, 1):
-        if not isinstance(item, dict) or not nct_id_of(item):
-            raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
-        try:
-            out.append((item, parse_study(item, keep_text=keep_text, sites=sites)))
-        except RecordError as exc:
-            raise SourceError(f"{where}: {exc}") from None
-    return out
+    return [
+        (item, _parsed(item, number, where, keep_text, sites))
+        for number, item in enumerate(items, 1)
+    ]
+
+
+def _parsed(item: Any, number: int, where: str, keep_text: bool, sites: bool) -> Study:
+    if not isinstance(item, dict) or not nct_id_of(item):
+        raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
+    try:
+        return parse_study(item, keep_text=keep_text, sites=sites)
+    except RecordError as exc:
+        raise SourceError(f"{where}: {exc}") from None
 
 
 def read_json(path: Path) -> Any:
@@ -76,15 +83,29 @@ def _decoded(data: bytes, path: Path) -> Any:
         raise SourceError(f"{path} is not valid JSON: {exc}") from None
 
 
-def read_studies(path: Path, *, keep_text: bool, sites: bool = True) -> list[Study]:
-    """The studies of one saved file. A /studies page is decoded lean (`ctgov.lean`: only
-    the pieces a Study is made from) unless `keep_text` needs every string; any other file,
-    or one that does not decode so, is decoded whole."""
+def read_studies(
+    path: Path,
+    work: Callable[[Study], Done],
+    *,
+    keep_text: bool,
+    sites: bool = True,
+) -> list[Done]:
+    """`work` of each study of one saved file, in order, each study made and worked on in
+    turn. A /studies page is decoded lean (`ctgov.lean`: only the pieces a Study is made
+    from, a study at a time) unless `keep_text` needs every string; any other file, or one
+    that does not decode so, is decoded whole (and worked on again from its first study)."""
     data = _bytes(path)
-    lean = None if keep_text else lean_studies(data, sites=sites)
-    decoded = {"studies": lean} if lean is not None else _decoded(data, path)
+    where = str(path)
+    if not keep_text:
+        try:
+            each = lean_studies(data, sites=sites)
+            return [work(_parsed(raw, n, where, False, sites)) for n, raw in enumerate(each, 1)]
+        except NotLean:
+            pass
+    decoded = _decoded(data, path)
+    del data
     return [
-        study for _, study in parsed_items(decoded, str(path), keep_text=keep_text, sites=sites)
+        work(study) for _, study in parsed_items(decoded, where, keep_text=keep_text, sites=sites)
     ]
 
 
