@@ -66,8 +66,12 @@ from benchmarks import corpus  # noqa: E402
 from trialfinder.cart.profile import profile_study  # noqa: E402
 from trialfinder.cart.stance import classify_prior_car_t  # noqa: E402
 from trialfinder.cart.vocab import vocabulary  # noqa: E402
-from trialfinder.records import Study, all_strings, parse_study  # noqa: E402
-from trialfinder.text import clean_line, strip_controls  # noqa: E402
+from trialfinder.records import Study, parse_study  # noqa: E402
+from trialfinder.text import (  # noqa: E402
+    all_strings,
+    clean_line,
+    strip_controls,
+)
 
 
 def timed(label: str, work: Callable[[], object], note: str = "", count: int = 0) -> float:

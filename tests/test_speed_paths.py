@@ -25,8 +25,8 @@ from trialfinder.cart import vocab as vocab_module
 from trialfinder.cart.reading import clean_markup, read_brackets
 from trialfinder.cart.sentences import criteria_sentences
 from trialfinder.cart.vocab import vocabulary
-from trialfinder.records import Study, all_strings, parse_study
-from trialfinder.text import _CONTROLS, _ESCAPES, clean_line, strip_controls
+from trialfinder.records import Study, parse_study
+from trialfinder.text import _CONTROLS, _ESCAPES, all_strings, clean_line, strip_controls
 
 
 def plain_strip_controls(text: str) -> str:

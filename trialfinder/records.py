@@ -18,7 +18,13 @@ from sys import intern
 from typing import Any, TypeGuard, TypeVar
 
 from trialfinder.errors import RecordError
-from trialfinder.text import clean_block, clean_line, strip_controls, unescape_markdown
+from trialfinder.text import (
+    all_strings,
+    clean_block,
+    clean_line,
+    strip_controls,
+    unescape_markdown,
+)
 from trialfinder.values import clean_date, parse_age_years
 
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
@@ -313,20 +319,12 @@ def _mesh(derived: Mapping[str, Any], module: str) -> tuple[str, ...]:
     terms: list[str] = []
     for key in ("meshes", "ancestors"):
         for item in _dicts(_get(derived, module, key)):
-            terms += _strings(item.get("term")) + _strings(item.get("name"))
-    return tuple(map(intern, terms))
-
-
-def all_strings(value: Any) -> Iterator[str]:
-    """Every string inside a raw API value (dicts and lists walked, in order)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from all_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from all_strings(item)
+            for value in (item.get("term"), item.get("name")):  # _strings of each, inline
+                if type(value) is str:
+                    terms.append(intern(clean_line(value)))
+                elif value is not None:
+                    terms += map(intern, _strings(value))
+    return tuple(terms)
 
 
 def nct_id_of(raw: Any) -> str | None:

@@ -1,9 +1,10 @@
 """Making untrusted text from the API safe to show: no control characters, no terminal escapes,
-no markdown backslash escapes."""
+no markdown backslash escapes; and the strings an API value holds."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 # ANSI/VT escape sequences: CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), and other
@@ -76,3 +77,15 @@ def truncate(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     return text[: max(0, width - 1)].rstrip() + "…"
+
+
+def all_strings(value: Any) -> Iterator[str]:
+    """Every string inside a raw API value (dicts and lists walked, in order)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from all_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from all_strings(item)
