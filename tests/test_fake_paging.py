@@ -195,3 +195,32 @@ def test_a_memo_of_matches_pages_as_filtering_every_page_does(
     assert not ctgov_server._matches
     fewer = page_all(client, params)
     assert len(page_ids(fewer)) == len(page_ids(plain)) - 1
+
+
+@pytest.mark.parametrize(
+    "advanced",
+    [
+        "AREA[LastUpdatePostDate]RANGE[2015-01-01,2022-06-30]",
+        "AREA[LastUpdatePostDate]RANGE[MIN,2019-12-31] OR AREA[EnrollmentCount]RANGE[100,MAX]",
+        "AREA[LastUpdatePostDate]MISSING",
+    ],
+)
+def test_a_memo_of_field_values_filters_and_sorts_as_reading_them_each_time(
+    ctgov_server: FakeCtGov,
+    client: httpx.Client,
+    many_studies: list[dict[str, Any]],
+    advanced: str,
+) -> None:
+    """With `memo`, each study's field values are kept across searches of other signatures:
+    every search still gets the pages it gets without the memo."""
+    ctgov_server.add_studies(many_studies)
+    searches = [
+        {"pageSize": "300", "sort": "LastUpdatePostDate:desc", "countTotal": "true"},
+        {"pageSize": "300", "sort": "EnrollmentCount", "filter.advanced": advanced},
+    ]
+    plain = [page_all(client, params) for params in searches]
+    ctgov_server.memo = True
+    assert [page_all(client, params) for params in searches] == plain
+    assert ctgov_server._values  # it was used
+    ctgov_server._matches.clear()  # the values alone, not the matches
+    assert [page_all(client, params) for params in searches] == plain

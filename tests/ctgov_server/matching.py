@@ -26,16 +26,25 @@ class _StudyView:
         study: Mapping[str, Any],
         scope: tuple[str, ...] = (),
         element: Mapping[str, Any] | None = None,
+        cache: dict[Any, list[Any]] | None = None,
     ) -> None:
         self.study = study
         self.scope = scope
         self.element = element
         self._texts: dict[tuple[str, ...] | None, str] = {}
+        # (id(study), path) -> its values, kept across requests (`FakeCtGov.memo`)
+        self._cache = cache
 
     def values(self, target: _Field) -> list[Any]:
         if self.element is not None and target.path[: len(self.scope)] == self.scope:
             return _collect(self.element, target.path[len(self.scope) :])
-        return _collect(self.study, target.path)
+        if self._cache is None:
+            return _collect(self.study, target.path)
+        key = (id(self.study), target.path)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = _collect(self.study, target.path)
+        return found
 
     def text(self, area: tuple[_Field, ...] | None) -> str:
         key = None if area is None else tuple(f.piece for f in area)

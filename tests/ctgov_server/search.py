@@ -12,10 +12,13 @@ from .studies import normalize_nct_id
 from .values import _geo_within, _scalar
 
 
-def _filtered(studies: list[dict[str, Any]], plan: _Plan) -> list[dict[str, Any]]:
+def _filtered(
+    studies: list[dict[str, Any]], plan: _Plan, cache: dict[Any, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The studies that match; `cache` keeps each study's field values across requests."""
     out = []
     for study in studies:
-        view = _StudyView(study)
+        view = _StudyView(study, cache=cache)
         if not all(_matches(node, view, area) for area, node in plan.queries):
             continue
         if plan.query_ids:
@@ -38,6 +41,8 @@ def _passes_filters(study: dict[str, Any], view: _StudyView, plan: _Plan) -> boo
         return False
     if not all(_matches(node, view, None) for node in plan.advanced):
         return False
+    if not plan.geo:
+        return True
     points = _collect(study, ("protocolSection", "contactsLocationsModule", "locations"))
     return all(
         any(
@@ -50,7 +55,9 @@ def _passes_filters(study: dict[str, Any], view: _StudyView, plan: _Plan) -> boo
 
 
 def _sorted(
-    studies: list[dict[str, Any]], keys: list[tuple[_Field | None, bool]]
+    studies: list[dict[str, Any]],
+    keys: list[tuple[_Field | None, bool]],
+    cache: dict[Any, Any] | None = None,
 ) -> list[dict[str, Any]]:
     result = list(studies)
     for target, descending in reversed(keys):
@@ -59,8 +66,13 @@ def _sorted(
         valued: list[tuple[Any, dict[str, Any]]] = []
         missing: list[dict[str, Any]] = []
         for study in result:
-            values = [_scalar(target.kind, v) for v in _collect(study, target.path)]
-            present = [v for v in values if v is not None]
+            key = (id(study), target.path, "sort")
+            present = cache.get(key) if cache is not None else None
+            if present is None:
+                values = [_scalar(target.kind, v) for v in _collect(study, target.path)]
+                present = [v for v in values if v is not None]
+                if cache is not None:
+                    cache[key] = present
             if present:
                 valued.append((present[0], study))
             else:

@@ -109,8 +109,10 @@ class FakeCtGov:
     `memo`: when True, each search's matches (filtered and sorted) are kept by the request's
     bound parameters and later pages are cut from them, as a real server's index would; for
     data that does not change in place (the benchmark: filtering and sorting 20,000 studies
-    for every page cost the fake 0.3 to 0.7 s of CPU a page, on the client's cores). Adding or
-    loading studies clears the memo.
+    for every page cost the fake 0.3 to 0.7 s of CPU a page, on the client's cores). Each
+    study's field values are kept too, for searches of other parameters (the date slices of a
+    sliced search: 0.16-0.29 -> 0.12-0.23 s a first page). Adding or loading studies clears
+    the memo.
     """
 
     def __init__(
@@ -133,6 +135,7 @@ class FakeCtGov:
         self._hooks: list[tuple[int, Callable[[], object]]] = []
         self.memo = False
         self._matches: dict[bytes, list[dict[str, Any]]] = {}
+        self._values: dict[Any, Any] = {}  # memo: each study's field values, by id and path
         self.add_studies(studies)
 
     # -- data ---------------------------------------------------------------------------------
@@ -142,6 +145,7 @@ class FakeCtGov:
         added = [(_nct_of(s), json.loads(json.dumps(s))) for s in studies]
         with self._lock:
             self._matches.clear()
+            self._values.clear()
             for nct, study in added:
                 self._studies[nct] = study
                 aliases = study["protocolSection"]["identificationModule"].get("nctIdAliases", [])
@@ -161,6 +165,7 @@ class FakeCtGov:
         self.add_studies(studies)
         with self._lock:
             self._matches.clear()
+            self._values.clear()
             for nct in remove:
                 self._studies.pop(nct, None)
             when = dt.datetime.fromisoformat(self.data_timestamp) + dt.timedelta(days=1)
@@ -404,7 +409,8 @@ class FakeCtGov:
         if matches is None:
             with self._lock:
                 studies = list(self._studies.values())
-            matches = _sorted(_filtered(studies, plan), plan.sort)
+            values = self._values if self.memo else None
+            matches = _sorted(_filtered(studies, plan, values), plan.sort, values)
             if self.memo:
                 self._matches[plan.signature] = matches
         page = matches[plan.offset : plan.offset + plan.page_size]

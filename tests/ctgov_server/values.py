@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from typing import Any, Final
 
 
@@ -16,6 +17,7 @@ def _enum_key(text: str) -> str:
     return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
 
 
+@lru_cache(maxsize=65536)  # a search filters and sorts every study by its dates
 def _pad_date(text: str) -> str | None:
     match = re.match(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$", text.strip())
     if not match:
