@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clirun import run
@@ -58,6 +59,20 @@ def test_work_is_shared_out_and_comes_back_in_order() -> None:
 def test_one_worker_or_one_item_is_read_here() -> None:
     assert {pid for pid, _ in map_files(_pid_and_square, [1, 2, 3], workers=1)} == {os.getpid()}
     assert {pid for pid, _ in map_files(_pid_and_square, [5], workers=4)} == {os.getpid()}
+
+
+@pytest.mark.parametrize(("workers", "items"), [(2, 12), (2, 3), (1, 5)])
+def test_waiting_is_called_once_when_there_is_nothing_to_do_but_wait(
+    workers: int, items: int
+) -> None:
+    """With workers: once they have every item they may queue (or all of them), before the
+    first result; without: before the first item is read here."""
+    events: list[object] = []
+    for result in map_files(
+        _pid_and_square, list(range(items)), workers=workers, waiting=lambda: events.append("w")
+    ):
+        events.append(result[1])
+    assert events == ["w", *[n * n for n in range(items)]]
 
 
 def _collector_enabled(n: int) -> bool:
@@ -193,3 +208,23 @@ def test_an_api_search_read_on_two_cores_equals_one_read_here() -> None:
     assert forked == [[False], [True]]
     assert outputs[0].count("\n") == 2501  # the header and every study
     assert outputs[1] == outputs[0]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_saved_files_come_to_the_studies_hook_a_file_at_a_time(
+    records_dir: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """Each file's records reach `Hooks.studies` as that file is read (repeats too: the
+    first record of an id wins), and `Hooks.idle` is called once, before the first."""
+    monkeypatch.setenv(WORKERS_ENV, workers)
+    events: list[Any] = []
+    hooks = Hooks(studies=events.append, idle=lambda: events.append("idle"))
+    source = FileSource(records_dir)
+    fetched = source.fetch(Query.build(status=["any"]), hooks=hooks)
+    assert events[0] == "idle" and "idle" not in events[1:]
+    batches = events[1:]
+    assert len(batches) == len([f for f in source.files if f.suffix == ".json"]) > 5
+    firsts = {}
+    for study in (s for batch in batches for s in batch):
+        firsts.setdefault(study.nct_id, study)
+    assert list(firsts.values()) == fetched.studies

@@ -5,13 +5,28 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trialfinder.errors import InvalidOption
 from trialfinder.render.cells import csv_cell, csv_column, neutralise_formula
 from trialfinder.render.formats import FORMATS, check_format, render
+
+_SCALARS = st.one_of(
+    st.text(alphabet=st.sampled_from("ab=+-@ \t\x1b;1"), max_size=4),
+    st.sampled_from(["RECRUITING", "=A1", "1", "yes"]),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.floats(allow_infinity=False),
+    st.none(),
+)
+_CELL_VALUES = st.one_of(
+    _SCALARS, st.lists(_SCALARS, max_size=3), st.lists(_SCALARS, max_size=3).map(tuple)
+)
 
 
 def frame() -> pd.DataFrame:
@@ -81,11 +96,20 @@ def test_markdown_escapes_pipes() -> None:
 
 
 def test_a_csv_column_is_each_cell_converted_alone() -> None:
-    """Texts repeated down a column are converted once; values of other types are not
-    remembered, since equal ones can differ in their cells (True == 1 == 1.0)."""
+    """Values repeated down a column are converted once, each with its own type: equal
+    values of other types can differ in their cells (True == 1 == 1.0)."""
     values = ["=SUM(A1)", "RECRUITING", "RECRUITING", " a\x1b[31m b ", True, 1, 1.0, None,
-              float("nan"), ("CD19", "BCMA"), ["x", "y"], 0, False, "=SUM(A1)"]  # fmt: skip
+              float("nan"), ("CD19", "BCMA"), ["x", "y"], 0, False, "=SUM(A1)", 1, True,
+              ("CD19", "BCMA"), ("x", "y"), ("=x",), ["a", None, "b"], 2.5, float("nan"),
+              ("A", 1), ("A", True), "x; y", ()]  # fmt: skip
     cells = csv_column(values)
     assert cells == [csv_cell(v) for v in values]
     assert cells[4:7] == ["yes", "1", "1"] and cells[11:13] == ["0", "no"]
-    assert cells[0] == cells[-1] == "'=SUM(A1)" and cells[3] == "a b"
+    assert cells[0] == cells[13] == "'=SUM(A1)" and cells[3] == "a b"
+    assert cells[14:16] == ["1", "yes"] and cells[18] == "'=x" and cells[19] == "a; b"
+    assert cells[22:24] == ["A; 1", "A; yes"] and cells[21] == "" and cells[25] == ""
+
+
+@given(st.lists(_CELL_VALUES, max_size=30))
+def test_a_csv_column_equals_its_cells_one_by_one(values: list[Any]) -> None:
+    assert csv_column(values) == [csv_cell(v) for v in values]

@@ -127,6 +127,11 @@ class Workers(Generic[Item, Result]):
         """Whether the work is done in worker processes."""
         return self._pool is not None
 
+    @property
+    def full(self) -> bool:
+        """Whether as many items wait their turn as may (the next `put` waits for one)."""
+        return len(self._pending) >= 2 * self._count
+
     def put(self, item: Item) -> list[Result]:
         """Hand over one item; the results finished by now, oldest first."""
         if self._pool is None:
@@ -172,15 +177,26 @@ class Workers(Generic[Item, Result]):
 
 
 def map_files(
-    work: Callable[[Item], Result], items: Sequence[Item], *, workers: int | None = None
+    work: Callable[[Item], Result],
+    items: Sequence[Item],
+    *,
+    workers: int | None = None,
+    waiting: Callable[[], None] | None = None,
 ) -> Iterator[Result]:
     """`work(item)` for each item, in order, in up to `workers` forked processes.
 
     `work` must be a module-level function (it is sent to the workers by name) whose results
-    pickle. An error it raises comes back as the same kind of error with its text.
+    pickle. An error it raises comes back as the same kind of error with its text. `waiting`
+    is called once, when the workers first have all the items they may queue and this process
+    would only wait for them (other work fits there); without workers, before the first item.
     """
     count = min(worker_count() if workers is None else workers, len(items))
     with Workers(work, count) as pool:
         for item in items:
+            if waiting is not None and (pool.full or not pool.forked):
+                waiting()
+                waiting = None
             yield from pool.put(item)
+        if waiting is not None:
+            waiting()
         yield from pool.rest()

@@ -58,10 +58,13 @@ class LocalSource(Closing):
         text = query.term is not None and not self.server_filtered
         sites = sites or (query.location is not None and not self.server_filtered)
         studies, classified = self.load_classified(
-            text=text, classify=hooks.classify, sites=sites, long_texts=hooks.long_texts
+            text=text,
+            classify=hooks.classify,
+            sites=sites,
+            long_texts=hooks.long_texts,
+            on_batch=hooks.studies,
+            idle=hooks.idle,
         )
-        if hooks.studies:
-            hooks.studies(studies)
         if hooks.progress:
             hooks.progress(len(studies), len(studies))
         total = len(studies) if self.server_filtered else None
@@ -77,12 +80,17 @@ class LocalSource(Closing):
         classify: Callable[[Study], Any] | None,
         sites: bool = True,
         long_texts: bool = True,
+        on_batch: Callable[[list[Study]], None] | None = None,
+        idle: Callable[[], None] | None = None,
     ) -> tuple[list[Study], dict[str, Any]]:
         """`load(text=text, sites=sites)` and `classify` of each study, by NCT id (records
-        already in memory keep their long texts: letting them go frees nothing)."""
+        already in memory keep their long texts: letting them go frees nothing); then
+        `on_batch` of them (as `Hooks.studies`; `idle` is for sources that wait)."""
         studies = self.load(text=text, sites=sites)
         classified: dict[str, Any] = {}
         classify_into(classified, classify, studies)
+        if on_batch is not None:
+            on_batch(studies)
         return studies, classified
 
     def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
@@ -189,16 +197,24 @@ class FileSource(LocalSource):
         classify: Callable[[Study], Any] | None,
         sites: bool = True,
         long_texts: bool = True,
+        on_batch: Callable[[list[Study]], None] | None = None,
+        idle: Callable[[], None] | None = None,
     ) -> tuple[list[Study], dict[str, Any]]:
         """The studies (as `load`) and `classify` of each: the files are read, parsed and
         classified on every core (`ctgov/cores.py`), unless already read with what is asked;
-        without `long_texts`, each record lets them go once classified."""
+        without `long_texts`, each record lets them go once classified. `on_batch` has each
+        file's studies as they come (repeats of an NCT id too: the first one wins), and
+        `idle` is called once the workers have files to read, before the first batch."""
         if self._loaded(text, sites, long_texts or classify is not None):
-            return super().load_classified(text=text, classify=classify, sites=sites)
+            return super().load_classified(
+                text=text, classify=classify, sites=sites, on_batch=on_batch
+            )
         studies: list[Study] = []
         classified: dict[str, Any] = {}
         job = partial(_read_file, text=text, classify=classify, sites=sites, long_texts=long_texts)
-        for batch, results in map_files(job, self.files):
+        for batch, results in map_files(job, self.files, waiting=idle):
+            if on_batch is not None:
+                on_batch(batch)
             studies += batch
             for study, result in zip(batch, results, strict=False):
                 classified.setdefault(study.nct_id, result)

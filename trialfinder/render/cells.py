@@ -43,25 +43,40 @@ def csv_cell(value: Any) -> str:
     """A cell for CSV: text neutralised against formulas; numbers written as numbers."""
     if type(value) is str:  # most cells: straight to the line (a CSV has some 500,000)
         return neutralise_formula(clean_line(value))
+    if _texts(value):  # conditions, phases, targets: as cell_text joins them
+        return neutralise_formula(LIST_SEPARATOR.join(map(clean_line, value)))
     value = plain(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return cell_text(value)
     return neutralise_formula(cell_text(value))
 
 
+def _texts(value: Any) -> bool:
+    """Whether a value is a list or tuple of texts only."""
+    return type(value) in (tuple, list) and all(type(v) is str for v in value)
+
+
 def csv_column(values: list[Any]) -> list[str]:
-    """`csv_cell` of each value of a column; a text met before in it is converted once
-    (statuses, countries and stances repeat down a column of thousands). Only text is
-    remembered: equal values of other types can differ in their cells (True == 1)."""
-    done: dict[str, str] = {}
+    """`csv_cell` of each value of a column; a value met before in it is converted once
+    (statuses, phases, stances and numbers repeat down a column of thousands). A value is
+    remembered with its type (True == 1 == 1.0, but their cells differ), a list of texts as
+    its texts; other values are converted each time."""
+    done: dict[Any, str] = {}
     out = []
     for value in values:
-        if type(value) is str:
-            cell = done.get(value)
-            if cell is None:
-                cell = done[value] = csv_cell(value)
+        kind = type(value)
+        if kind is str:
+            key: Any = value
+        elif kind is int or kind is float or kind is bool:
+            key = (kind, value)  # a NaN is never found again: converted each time, rightly
+        elif _texts(value):
+            key = (list, *value)
         else:
-            cell = csv_cell(value)
+            out.append(csv_cell(value))
+            continue
+        cell = done.get(key)
+        if cell is None:
+            cell = done[key] = csv_cell(value)
         out.append(cell)
     return out
 
