@@ -224,7 +224,7 @@ def test_saved_files_come_to_the_studies_hook_a_file_at_a_time(
     assert events[0] == "idle" and "idle" not in events[1:]
     batches = events[1:]
     assert len(batches) == len([f for f in source.files if f.suffix == ".json"]) > 5
-    firsts = {}
+    firsts: dict[str, Any] = {}
     for study in (s for batch in batches for s in batch):
         firsts.setdefault(study.nct_id, study)
     assert list(firsts.values()) == fetched.studies
