@@ -22,7 +22,7 @@ from trialfinder.ctgov.slices import (
     NEWEST_FIRST,
     QUEUED_PAGES,
     Slices,
-    _cuts,
+    _as_dense,
     _recent_first,
     workers_for,
 )
@@ -32,12 +32,13 @@ from trialfinder.search import run_search
 from trialfinder.spec import SearchSpec
 
 
-def _spread(count: int) -> list[dict[str, Any]]:
-    """Studies last updated over 25 years, most of them recently, a few with no date."""
+def _spread(count: int, undated: int = 97) -> list[dict[str, Any]]:
+    """Studies last updated over 25 years, most of them recently, one in `undated` with no
+    date."""
     studies = make_studies(count)
     for n, study in enumerate(studies):
         status = study["protocolSection"]["statusModule"]
-        if n % 97 == 0:
+        if n % undated == 0:
             del status["lastUpdatePostDateStruct"]
             continue
         back = (n * 7919) % 9000 if n % 3 == 0 else (n * 31) % 400  # days before 2026-11-30
@@ -51,9 +52,11 @@ def _source(server: FakeCtGov, workers: int, **env: str) -> ApiSource:
     return ApiSource(CtGovClient(settings), workers=workers)
 
 
-@pytest.mark.parametrize("workers", [3, 8])
-def test_sliced_and_sequential_fetches_bring_the_same_studies(workers: int) -> None:
-    with FakeCtGov(_spread(4500)) as server:
+@pytest.mark.parametrize(("workers", "undated"), [(3, 97), (8, 97), (4, 3)])
+def test_sliced_and_sequential_fetches_bring_the_same_studies(workers: int, undated: int) -> None:
+    """Also when a third of the studies have no date: more than a page of them, all in the
+    oldest slice, which cannot be cut by date and is paged on."""
+    with FakeCtGov(_spread(4500, undated)) as server:
         query = Query.build(status=["any"])
         with _source(server, 1) as plain:
             sequential = plain.fetch(query)
@@ -68,6 +71,8 @@ def test_sliced_and_sequential_fetches_bring_the_same_studies(workers: int) -> N
     assert sliced.total == sequential.total == 4500
     assert sliced.notes == sequential.notes == []
     assert made < 5 + 4 * workers  # the first page, then about a page per slice more
+    if undated == 3:
+        assert sum(s.last_update is None for s in sliced.studies) == 1500
 
 
 def test_a_search_sliced_or_not_gives_the_same_result() -> None:
@@ -106,12 +111,34 @@ def test_slicing_pays_only_when_the_link_is_slower_than_the_pace() -> None:
 
 def test_slices_cover_every_day_once() -> None:
     low, high = dt.date(1999, 1, 1), dt.date(2026, 11, 30)
-    for cut in (_cuts, _recent_first):
-        for parts in (1, 2, 3, 8):
-            spans = cut(low, high, parts)
-            assert spans[0][0] is None and spans[-1][1] == high
-            for (_, end), (start, _) in itertools.pairwise(spans):
-                assert start == end + dt.timedelta(days=1)
+    for parts in (1, 2, 3, 8):
+        spans = _recent_first(low, high, parts)
+        assert spans[0][0] is None and spans[-1][1] == high
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert start == end + dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("floor", "pages", "expected"),
+    [
+        # A page of 10 days over [2024-03-01, 2024-03-10]; three pages left below it.
+        (dt.date(2020, 1, 1), 3, [("2020-01-01", "2024-02-10"), ("2024-02-11", "2024-02-20"),
+                                  ("2024-02-21", "2024-03-01")]),
+        (dt.date(2024, 2, 15), 3, [("2024-02-15", "2024-02-20"), ("2024-02-21", "2024-03-01")]),
+        (dt.date(2024, 2, 25), 3, [("2024-02-25", "2024-03-01")]),
+        (dt.date(2020, 1, 1), 1, [("2020-01-01", "2024-03-01")]),
+    ],
+)  # fmt: skip
+def test_what_is_left_of_a_slice_is_cut_as_dense_as_its_first_page(
+    floor: dt.date, pages: int, expected: list[tuple[str, str]]
+) -> None:
+    oldest, newest = dt.date(2024, 3, 1), dt.date(2024, 3, 10)
+    spans = _as_dense(floor, oldest, newest, pages)
+    assert [(a.isoformat(), b.isoformat()) for a, b in spans] == expected
+    # Every day from the floor to the page's oldest is in one stretch (that day in two:
+    # the page holds some of its studies, the stretch the rest).
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert start == end + dt.timedelta(days=1)
 
 
 class _InstantLink:
@@ -131,7 +158,7 @@ class _InstantLink:
 
 
 def _slicer(link: _InstantLink, workers: int) -> Slices:
-    slicer = Slices(link, {"sort": NEWEST_FIRST}, workers, share=10**9, on_retry=None)  # type: ignore[arg-type]
+    slicer = Slices(link, {"sort": NEWEST_FIRST}, workers, on_retry=None)  # type: ignore[arg-type]
     for _ in range(workers):
         slicer.submit(None, None)
     return slicer

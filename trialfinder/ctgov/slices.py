@@ -8,14 +8,16 @@ date (`AREA[LastUpdatePostDate]RANGE[...]`) into slices paged at once, each in i
 all through the one client and so under its one pacer (`TRIALFINDER_REQUESTS_PER_MINUTE`).
 
 How the slices are found costs no probe requests. The search is sorted newest first
-(`LastUpdatePostDate:desc`), so its first page holds the newest studies and everything after
-it was last updated on or before the oldest date on that page. That span is cut into
-stretches of time that double in length going back (most of the registry was updated
-recently), plus one slice for studies without a date. Each slice's first page says
-how many it holds (`countTotal`); a slice much bigger than its share splits the rest of its
-span in two again (its first page, sorted newest first, bounds what is left), so the work
-spreads where the studies are. Slices overlap only on a boundary day, and a study fetched
-twice is kept once.
+(`LastUpdatePostDate:desc`), so its first page holds the newest studies and everything after it
+was last updated on or before the oldest date on that page. That span is cut into stretches of
+time that double in length going back (most of the registry was updated recently); the oldest,
+open below, also holds the studies without a date. Each slice's first page says how many it holds
+(`countTotal`); a slice with more than one page left splits what is left of its span (its first
+page, sorted newest first, bounds it) into as many slices as it has pages left, each as long in
+time as that first page took: as full as a page if the span below is as dense, and one that is
+still crowded splits again after its own first page. So the work spreads where the studies are,
+and a crowded slice is not paged one page a second. Slices overlap only on a boundary day, and
+a study fetched twice is kept once.
 
 A failure in any slice fails the search: the first error is raised, and the other slices stop
 before their next request. The caller checks the studies against the search's count, as it
@@ -73,27 +75,42 @@ def _date(value: Any) -> dt.date | None:
 
 def oldest_date(page: Page) -> dt.date | None:
     """The oldest last-update date on a page (None when no study on it has one)."""
+    return date_span(page)[0]
+
+
+def date_span(page: Page) -> tuple[dt.date | None, dt.date | None]:
+    """The oldest and newest last-update dates on a page (None when none has one)."""
     dates = [d for d in map(_date, page.update_dates()) if d is not None]
-    return min(dates) if dates else None
+    return (min(dates), max(dates)) if dates else (None, None)
+
+
+def _as_dense(
+    floor: dt.date, oldest: dt.date, newest: dt.date, pages: int
+) -> list[tuple[dt.date, dt.date]]:
+    """[floor, oldest] in up to `pages` stretches, oldest first, each as long as the page
+    just read took ([oldest, newest]): as many studies a stretch if the span below is as
+    dense as the one above (it is, near the page; further back, fewer are found). The last
+    stretch reaches down to `floor`."""
+    days = max(1, (newest - oldest).days + 1)
+    out: list[tuple[dt.date, dt.date]] = []
+    high = oldest
+    for _ in range(pages - 1):
+        low = high - dt.timedelta(days=days - 1)
+        if low <= floor:
+            break
+        out.append((low, high))
+        high = low - dt.timedelta(days=1)
+    out.append((floor, high))
+    return out[::-1]
 
 
 def _range(low: dt.date | None, high: dt.date | None) -> str:
+    """The slice's expression; the one open below (the oldest) also holds the studies
+    without a date, which come after every dated one (sorted newest first)."""
     lo = low.isoformat() if low else "MIN"
     hi = high.isoformat() if high else "MAX"
-    return f"AREA[LastUpdatePostDate]RANGE[{lo},{hi}]"
-
-
-def _cuts(low: dt.date, high: dt.date, parts: int) -> list[tuple[dt.date | None, dt.date]]:
-    """[low, high] in `parts` disjoint stretches of whole days, oldest first; the first is
-    open below (RANGE from MIN)."""
-    days = (high - low).days + 1
-    parts = max(1, min(parts, days))
-    bounds = [low + dt.timedelta(days=days * i // parts) for i in range(parts + 1)]
-    out: list[tuple[dt.date | None, dt.date]] = []
-    for i in range(parts):
-        start = bounds[i] if i else None
-        out.append((start, bounds[i + 1] - dt.timedelta(days=1)))
-    return out
+    dated = f"AREA[LastUpdatePostDate]RANGE[{lo},{hi}]"
+    return dated if low else f"({dated} OR AREA[LastUpdatePostDate]MISSING)"
 
 
 def _recent_first(low: dt.date, high: dt.date, parts: int) -> list[tuple[dt.date | None, dt.date]]:
@@ -123,12 +140,10 @@ class Slices:
         client: CtGovClient,
         params: Mapping[str, str],
         workers: int,
-        share: int,
         on_retry: RetryHook | None,
     ) -> None:
         self._client = client
         self._params = dict(params)
-        self._share = share  # studies a slice may hold before it splits
         self._workers = workers
         self._on_retry = on_retry
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trialfinder")
@@ -156,23 +171,24 @@ class Slices:
         params["sort"] = NEWEST_FIRST
         return params
 
-    def submit(self, low: dt.date | None, high: dt.date | None, *, missing: bool = False) -> None:
-        """Queue one slice: studies last updated from `low` to `high` (None: open)."""
+    def submit(self, low: dt.date | None, high: dt.date | None) -> None:
+        """Queue one slice: studies last updated from `low` to `high` (None: open; open below,
+        with the studies without a date)."""
         with self._lock:
             self._outstanding += 1
             self.slices += 1
-        self._pool.submit(self._run, low, high, missing)
+        self._pool.submit(self._run, low, high)
 
-    def _run(self, low: dt.date | None, high: dt.date | None, missing: bool) -> None:
+    def _run(self, low: dt.date | None, high: dt.date | None) -> None:
         try:
-            expression = "AREA[LastUpdatePostDate]MISSING" if missing else _range(low, high)
+            expression = _range(low, high)
             pages = self._client.iter_pages(self._params_for(expression), on_retry=self._on_retry)
             try:
                 for page in pages:
                     if self._stop.is_set():
                         return
                     self._put("page", page)
-                    first_of_many = page.number == 1 and page.next_token and not missing
+                    first_of_many = page.number == 1 and page.next_token
                     if first_of_many and self._split(page, low):
                         return
             finally:
@@ -191,12 +207,12 @@ class Slices:
         takes few rounds of splitting; False to keep paging it (small enough, or a span of
         one day)."""
         left = (page.total or 0) - len(page)
-        oldest = oldest_date(page)
+        oldest, newest = date_span(page)
         floor = low or _FIRST_DAY
-        if left <= self._share or oldest is None or oldest <= floor:
-            return False
-        parts = max(2, min(self._workers, -(-left // max(1, len(page)))))
-        for i, (start, end) in enumerate(_cuts(floor, oldest, parts)):
+        if left <= len(page) or oldest is None or newest is None or oldest <= floor:
+            return False  # one more page at most (or nothing to cut by): page on
+        pages = -(-left // max(1, len(page)))
+        for i, (start, end) in enumerate(_as_dense(floor, oldest, newest, pages)):
             self.submit(low if i == 0 else start, end)  # open below when this slice was
         return True
 
@@ -241,9 +257,7 @@ def sliced_pages(
     oldest = oldest_date(first)
     if oldest is None or params.get("sort") != NEWEST_FIRST:
         return None
-    left = max(1, (first.total or 0) - len(first))
-    slicer = Slices(client, params, workers, share=-(-left // workers), on_retry=on_retry)
+    slicer = Slices(client, params, workers, on_retry=on_retry)
     for low, high in _recent_first(_FIRST_DAY, oldest, workers):
         slicer.submit(low, high)
-    slicer.submit(None, None, missing=True)
     return slicer
