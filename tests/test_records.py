@@ -13,6 +13,7 @@ from records import real_studies
 from trialfinder.errors import RecordError
 from trialfinder.frames import sites_frame, studies_frame, study_row
 from trialfinder.records import Contact, Study, parse_study
+from trialfinder.rows import study_values
 from trialfinder.schema import SITE_COLUMNS, STUDY_COLUMNS
 from trialfinder.values import clean_date, parse_age_years
 
@@ -76,15 +77,20 @@ def test_empty_input_gives_frames_with_declared_columns() -> None:
 
 def test_studies_frame_takes_a_row_made_ahead_only_for_that_very_record() -> None:
     first, second, third = (parse_study(raw) for raw in real_studies()[:3])
-    ahead = {**study_row(first), "title": "made ahead"}
+    ahead = tuple({**study_row(first), "title": "made ahead"}.values())
     # second's NCT id maps to another record (a repeated id whose other record was kept)
-    made = {first.nct_id: (first, ahead), second.nct_id: (third, study_row(third))}
+    made = {first.nct_id: (first, ahead), second.nct_id: (third, study_values(third))}
     frame = studies_frame([first, second], made)
     assert list(frame["title"]) == ["made ahead", second.title]
     plain_frame = studies_frame([first, second])
     pd.testing.assert_frame_equal(
-        studies_frame([first, second], {first.nct_id: (first, study_row(first))}), plain_frame
+        studies_frame([first, second], {first.nct_id: (first, study_values(first))}), plain_frame
     )
+
+
+def test_a_rows_values_are_its_columns_in_order() -> None:
+    for study in (parse_study(raw) for raw in real_studies()):
+        assert study_values(study) == tuple(study_row(study).values())
 
 
 def _expected(study: dict[str, Any]) -> dict[str, Any]:

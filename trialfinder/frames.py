@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from trialfinder.records import Study
-from trialfinder.rows import intervention_labels, site_row, study_row
+from trialfinder.rows import intervention_labels, site_row, study_row, study_values
 from trialfinder.schema import SITE_COLUMNS, STUDY_COLUMNS
 
 __all__ = [
@@ -28,8 +28,8 @@ __all__ = [
 ]
 
 
-# Rows made ahead (while pages travel): `study_row` of a record, with the record, by NCT id.
-MadeRows = Mapping[str, tuple[Study, dict[str, Any]]]
+# Rows made ahead (while pages travel): `study_values` of a record, with it, by NCT id.
+MadeRows = Mapping[str, tuple[Study, tuple[Any, ...]]]
 
 
 def studies_frame(studies: Iterable[Study], made: MadeRows | None = None) -> pd.DataFrame:
@@ -37,7 +37,7 @@ def studies_frame(studies: Iterable[Study], made: MadeRows | None = None) -> pd.
     `made` for the very record is taken as it is."""
     made = made or {}
     rows = [
-        entry[1] if (entry := made.get(s.nct_id)) is not None and entry[0] is s else study_row(s)
+        entry[1] if (entry := made.get(s.nct_id)) is not None and entry[0] is s else study_values(s)
         for s in studies
     ]
     frame = pd.DataFrame(rows, columns=list(STUDY_COLUMNS))

@@ -240,7 +240,7 @@ def run_search(
 
         hooks = replace(hooks, classify=profile_row)  # each record where it is read
     hooks = replace(hooks, long_texts=with_long_texts)
-    made: dict[str, tuple[Study, dict[str, Any]]] = {}  # study rows, made while pages travel
+    made: dict[str, tuple[Study, tuple[Any, ...]]] = {}  # study rows, made while pages travel
     hooks = replace(hooks, studies=partial(_make_rows, made, hooks.studies))
     fields = needed_fields(query, options, columns)
     # Saved data is read whole: its sites (a study's largest part) only when the search needs
@@ -307,16 +307,16 @@ def run_search(
 
 
 def _make_rows(
-    made: dict[str, tuple[Study, dict[str, Any]]],
+    made: dict[str, tuple[Study, tuple[Any, ...]]],
     then: Callable[[Sequence[Study]], None] | None,
     batch: Sequence[Study],
 ) -> None:
     """Each new record's study row, while the next page travels (pandas is not needed)."""
-    from trialfinder.rows import study_row
+    from trialfinder.rows import study_values
 
     for study in batch:
         if study.nct_id not in made:  # the first record of an id wins, as in the result
-            made[study.nct_id] = (study, study_row(study))
+            made[study.nct_id] = (study, study_values(study))
     if then is not None:
         then(batch)
 
