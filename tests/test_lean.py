@@ -16,7 +16,7 @@ from trialfinder.errors import SourceError
 from trialfinder.records import Study, parse_study
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURE_PAGES = sorted((ROOT / "fixtures").glob("*page*.json"))
+SAVED_FILES = sorted((ROOT / "fixtures").glob("*.json"))
 
 
 def _same(study: Study) -> Study:
@@ -47,11 +47,22 @@ def test_every_real_record_makes_the_same_study_decoded_lean(sites: bool) -> Non
     assert sum(bool(s.eligibility_criteria) for s in made) > 300
 
 
-@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=lambda p: p.name)
-def test_bundled_pages_read_the_same_lean_and_whole(path: Path) -> None:
+@pytest.mark.parametrize("path", SAVED_FILES, ids=lambda p: p.name)
+def test_bundled_files_read_the_same_lean_and_whole(path: Path) -> None:
+    """Pages and the website's JSON download (an array) are read lean; one study whole."""
     whole = _whole(json.loads(path.read_text(encoding="utf-8")), True)
     assert read_studies(path, _same, keep_text=False, sites=True) == whole
     assert whole
+    shape = path.read_bytes().lstrip()[:1]
+    assert (_lean(path.read_bytes(), sites=True) is not None) == (shape == b"[" or len(whole) > 1)
+
+
+def test_every_real_record_file_reads_the_same_lean_and_whole(records_dir: Path) -> None:
+    files = sorted(records_dir.glob("*.json"))
+    assert len(files) > 30
+    for path in files:
+        whole = _whole(json.loads(path.read_text(encoding="utf-8")), False)
+        assert read_studies(path, _same, keep_text=False, sites=False) == whole, path.name
 
 
 def test_unread_pieces_are_skipped_and_read_ones_kept() -> None:
@@ -77,7 +88,7 @@ def _sites(study: dict[str, Any]) -> list[Any]:
 @pytest.mark.parametrize(
     "body",
     [
-        b'[{"protocolSection": {}}]',  # a list of studies, not a page
+        b'[{"protocolSection": {"statusModule": 5}}]',  # a list with a module not an object
         b'{"protocolSection": {"identificationModule": {"nctId": "NCT00000001"}}}',  # one study
         b'{"studies": [{"protocolSection": {"statusModule": []}}]}',  # a read module not an object
         b'{"studies": [7]}',  # a study that is not an object

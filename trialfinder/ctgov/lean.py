@@ -1,4 +1,5 @@
-"""Saved pages decoded lean: only the record pieces a `Study` is made from.
+"""Saved pages (and the website's JSON downloads) decoded lean: only the record pieces a
+`Study` is made from.
 
 Most of a full record is what no study reads: the results, outcomes and references, the
 detailed description, the derived section's other modules, and (unless the search reads
@@ -98,6 +99,7 @@ class _Page(Struct):
 
 
 _PAGE = msgspec.json.Decoder(_Page)
+_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])  # the website's JSON download
 _WITH_SITES = _study_decoder(_Contacts)
 _COUNTED = _study_decoder(_CountedContacts)
 _BOM = b"\xef\xbb\xbf"
@@ -123,14 +125,19 @@ def _as_dict(value: Any) -> Any:
 
 
 def lean_studies(data: bytes, *, sites: bool) -> Iterator[dict[str, Any]]:
-    """A saved /studies page's study objects, one at a time, with only the pieces a Study is
-    made from (with `sites`, their sites too; else a placeholder per site). Raises NotLean,
-    at once or when the study that shows it comes, for a file to decode whole."""
+    """The study objects of a saved /studies page (or JSON array of studies), one at a time,
+    with only the pieces a Study is made from (with `sites`, their sites too; else a
+    placeholder per site). Raises NotLean, at once or when the study that shows it comes,
+    for a file to decode whole."""
+    body = data[3:] if data.startswith(_BOM) else data
     try:
-        page = _PAGE.decode(data[3:] if data.startswith(_BOM) else data)
+        studies = _PAGE.decode(body).studies
     except msgspec.DecodeError:
-        raise NotLean from None
-    return _each(page.studies, _WITH_SITES if sites else _COUNTED)
+        try:
+            studies = _ARRAY.decode(body)
+        except msgspec.DecodeError:
+            raise NotLean from None
+    return _each(studies, _WITH_SITES if sites else _COUNTED)
 
 
 def _each(studies: list[msgspec.Raw], decoder: msgspec.json.Decoder[Any]) -> Iterator[Any]:
