@@ -91,9 +91,10 @@ def read_studies(
     sites: bool = True,
 ) -> list[Done]:
     """`work` of each study of one saved file, in order, each study made and worked on in
-    turn. A /studies page or an array of studies is decoded lean (`ctgov.lean`: only the pieces a Study is made
-    from, a study at a time) unless `keep_text` needs every string; any other file, or one
-    that does not decode so, is decoded whole (and worked on again from its first study)."""
+    turn. A /studies page or an array of studies is decoded lean (`ctgov.lean`: only the
+    pieces a Study is made from, a study at a time) unless `keep_text` needs every string;
+    any other file, or one that does not decode so, is decoded whole (and worked on again
+    from its first study)."""
     data = _bytes(path)
     where = str(path)
     if not keep_text:
