@@ -121,7 +121,9 @@ class Vocabulary:
             for p in data["products"]
         )
         self._product_by_key = {_key(n): p for p in self.products for n in p.names}
-        self.product_targets = frozenset(t for p in self.products for t in p.targets)
+        self.product_targets: frozenset[str] = frozenset(
+            t for p in self.products for t in p.targets
+        )
         self.targets: tuple[str, ...] = tuple(t["name"] for t in data["targets"])
         self._target_by_key: dict[str, str] = {}
         for t in data["targets"]:
