@@ -89,7 +89,13 @@ class _TreeSampler:
 
     @staticmethod
     def available() -> bool:
-        return Path("/proc/self/smaps_rollup").exists()
+        """Whether /proc shows each process's Pss and children (else the upper bound is
+        used: a sum that missed the workers would be too low)."""
+        pid = os.getpid()
+        return (
+            Path("/proc/self/smaps_rollup").exists()
+            and Path(f"/proc/{pid}/task/{pid}/children").exists()
+        )
 
 
 def _tree(pid: int) -> list[int]:
@@ -141,7 +147,7 @@ def run_child(
     child_env = {**os.environ, "COLUMNS": "120", **no_cache, **(env or {})}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    sampler = _TreeSampler() if sample_memory else None
+    sampler = _TreeSampler() if sample_memory and _TreeSampler.available() else None
     with open(output, "wb") as out:
         child = subprocess.Popen(
             [sys.executable, "-m", f"benchmarks.{module}", str(stats), *args],

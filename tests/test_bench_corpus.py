@@ -7,6 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from benchmarks import corpus
 from trialfinder.ctgov.sources import FileSource
 from trialfinder.records import parse_study
@@ -58,3 +60,33 @@ def test_the_saved_pages_read_back_whole(tmp_path: Path) -> None:
     assert "nextPageToken" not in json.loads(paths[1].read_text())
     studies = FileSource(tmp_path).load()
     assert len({s.nct_id for s in studies}) == 1_050
+
+
+_HOLDS_MEMORY = """
+import os, sys, time
+pid = os.fork()
+block = bytearray(int(sys.argv[1]) * 2**20)  # parent and child each touch their own
+block[:: 4096] = b"x" * len(block[:: 4096])
+time.sleep(0.4)
+if pid:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_the_memory_sampler_counts_a_forked_worker_too(tmp_path: Path) -> None:
+    """What the benchmark's memory rows stand on: the tree's memory held at once, the
+    worker's too (two processes of 60 MB each: more than either one's peak)."""
+    from benchmarks.child import _TreeSampler
+
+    if not _TreeSampler.available():
+        pytest.skip("/proc shows no Pss or children here")
+    import subprocess
+    import sys
+
+    sampler = _TreeSampler()
+    child = subprocess.Popen([sys.executable, "-c", _HOLDS_MEMORY, "60"])
+    sampler.start(child.pid)
+    child.wait(timeout=30)
+    sampler.stop()
+    assert child.returncode == 0
+    assert sampler.peak > 110 * 2**20
