@@ -1,4 +1,5 @@
-"""The benchmark's studies (benchmarks/corpus.py): real-shaped, full-sized, and all distinct."""
+"""The benchmark's studies (benchmarks/corpus.py): real-shaped, full-sized, and all distinct; and
+the sampler its memory rows stand on."""
 
 from __future__ import annotations
 
