@@ -63,7 +63,13 @@ def classify_batch(
 ) -> tuple[list[Study], list[Any]]:
     """A batch of new records and `classify` of each, where they were read; without
     `long_texts`, the records then let their long texts go."""
-    done = [worked(s, classify, long_texts) for s in batch]
+    return unzipped([worked(s, classify, long_texts) for s in batch], classify)
+
+
+def unzipped(
+    done: list[tuple[Study, Any]], classify: Callable[[Study], Any] | None
+) -> tuple[list[Study], list[Any]]:
+    """`worked` pairs -> the records, and their results ([] without `classify`)."""
     return [s for s, _ in done], [r for _, r in done] if classify is not None else []
 
 

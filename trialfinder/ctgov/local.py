@@ -19,6 +19,7 @@ from trialfinder.ctgov.hooks import (
     Hooks,
     classify_into,
     dedupe,
+    unzipped,
     worked,
 )
 from trialfinder.ctgov.query import Query, check_nct_id
@@ -57,14 +58,7 @@ class LocalSource(Closing):
         # Only a --term matches every string of a record (filters.area_text): keep them then.
         text = query.term is not None and not self.server_filtered
         sites = sites or (query.location is not None and not self.server_filtered)
-        studies, classified = self.load_classified(
-            text=text,
-            classify=hooks.classify,
-            sites=sites,
-            long_texts=hooks.long_texts,
-            on_batch=hooks.studies,
-            idle=hooks.idle,
-        )
+        studies, classified = self.load_classified(text=text, sites=sites, hooks=hooks)
         if hooks.progress:
             hooks.progress(len(studies), len(studies))
         total = len(studies) if self.server_filtered else None
@@ -74,23 +68,16 @@ class LocalSource(Closing):
         )
 
     def load_classified(
-        self,
-        *,
-        text: bool,
-        classify: Callable[[Study], Any] | None,
-        sites: bool = True,
-        long_texts: bool = True,
-        on_batch: Callable[[list[Study]], None] | None = None,
-        idle: Callable[[], None] | None = None,
+        self, *, text: bool, sites: bool = True, hooks: Hooks = NO_HOOKS
     ) -> tuple[list[Study], dict[str, Any]]:
-        """`load(text=text, sites=sites)` and `classify` of each study, by NCT id (records
-        already in memory keep their long texts: letting them go frees nothing); then
-        `on_batch` of them (as `Hooks.studies`; `idle` is for sources that wait)."""
+        """`load(text=text, sites=sites)` and `hooks.classify` of each study, by NCT id; then
+        `hooks.studies` of them (records already in memory keep their long texts: letting
+        them go frees nothing; `hooks.idle` is for sources that wait)."""
         studies = self.load(text=text, sites=sites)
         classified: dict[str, Any] = {}
-        classify_into(classified, classify, studies)
-        if on_batch is not None:
-            on_batch(studies)
+        classify_into(classified, hooks.classify, studies)
+        if hooks.studies is not None:
+            hooks.studies(studies)
         return studies, classified
 
     def get(self, nct_id: str, fields: Sequence[str] = (), *, hooks: Hooks = NO_HOOKS) -> Study:
@@ -132,8 +119,7 @@ def _read_file(
     """One saved file's studies and `classify` of each (in a worker process, or here), each
     study classified as it is made."""
     work = partial(worked, classify=classify, long_texts=long_texts)
-    done = read_studies(path, work, keep_text=text, sites=sites)
-    return [s for s, _ in done], [r for _, r in done] if classify is not None else []
+    return unzipped(read_studies(path, work, keep_text=text, sites=sites), classify)
 
 
 class FileSource(LocalSource):
@@ -178,7 +164,7 @@ class FileSource(LocalSource):
         """Every study in the files, each NCT id once (first one wins), in file order; the raw
         JSON behind them (several times their size) is dropped once they exist."""
         if not self._loaded(text, sites, True):
-            self.load_classified(text=text, classify=None, sites=sites)
+            self.load_classified(text=text, sites=sites)
         assert self._studies is not None
         return self._studies
 
@@ -191,30 +177,22 @@ class FileSource(LocalSource):
         )
 
     def load_classified(
-        self,
-        *,
-        text: bool,
-        classify: Callable[[Study], Any] | None,
-        sites: bool = True,
-        long_texts: bool = True,
-        on_batch: Callable[[list[Study]], None] | None = None,
-        idle: Callable[[], None] | None = None,
+        self, *, text: bool, sites: bool = True, hooks: Hooks = NO_HOOKS
     ) -> tuple[list[Study], dict[str, Any]]:
-        """The studies (as `load`) and `classify` of each: the files are read, parsed and
-        classified on every core (`ctgov/cores.py`), unless already read with what is asked;
-        without `long_texts`, each record lets them go once classified. `on_batch` has each
-        file's studies as they come (repeats of an NCT id too: the first one wins), and
-        `idle` is called once the workers have files to read, before the first batch."""
+        """The studies (as `load`) and `hooks.classify` of each: the files are read, parsed
+        and classified on every core (`ctgov/cores.py`), unless already read with what is
+        asked; without `hooks.long_texts`, each record lets them go once classified.
+        `hooks.studies` has each file's studies as they come (repeats of an NCT id too: the
+        first one wins), and `hooks.idle` is called once the workers have files to read."""
+        classify, long_texts = hooks.classify, hooks.long_texts
         if self._loaded(text, sites, long_texts or classify is not None):
-            return super().load_classified(
-                text=text, classify=classify, sites=sites, on_batch=on_batch
-            )
+            return super().load_classified(text=text, sites=sites, hooks=hooks)
         studies: list[Study] = []
         classified: dict[str, Any] = {}
         job = partial(_read_file, text=text, classify=classify, sites=sites, long_texts=long_texts)
-        for batch, results in map_files(job, self.files, waiting=idle):
-            if on_batch is not None:
-                on_batch(batch)
+        for batch, results in map_files(job, self.files, waiting=hooks.idle):
+            if hooks.studies is not None:
+                hooks.studies(batch)
             studies += batch
             for study, result in zip(batch, results, strict=False):
                 classified.setdefault(study.nct_id, result)
