@@ -159,3 +159,43 @@ def test_a_study_that_stops_the_lean_decoding_midway_has_the_file_read_whole(
     ids = [first["protocolSection"]["identificationModule"]["nctId"]]
     ids.append(odd["protocolSection"]["identificationModule"]["nctId"])
     assert seen == [ids[0], *ids]  # the first study lean, then the whole file
+
+
+@pytest.mark.parametrize(
+    ("module", "key", "value"),
+    [
+        ("designModule", "enrollmentInfo", None),  # an inner object that is null
+        ("statusModule", "startDateStruct", "2024-01"),  # ... or a string
+        ("armsInterventionsModule", "interventions", ["CAR-T"]),  # a list of non-objects
+        ("sponsorCollaboratorsModule", "leadSponsor", ["a"]),
+        ("contactsLocationsModule", "centralContacts", {"name": "x"}),  # an object, not a list
+    ],
+)
+@pytest.mark.parametrize("sites", [True, False])
+def test_an_odd_inner_value_the_parser_reads_gives_the_whole_decodings_study(
+    tmp_path: Path, module: str, key: str, value: Any, sites: bool
+) -> None:
+    """The lean decoder types the objects the parser reads inside a module; one of another
+    type sends the file to the whole decoding, which reads it as leniently as ever."""
+    study = json.loads(json.dumps(real_studies()[0]))
+    study["protocolSection"].setdefault(module, {})[key] = value
+    page = {"studies": [real_studies()[1], study]}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    assert _lean(path.read_bytes(), sites=sites) is None
+    assert read_studies(path, _same, keep_text=False, sites=sites) == _whole(page, sites)
+
+
+def test_a_site_point_of_another_type_reads_as_a_site_without_coordinates(
+    tmp_path: Path,
+) -> None:
+    study = json.loads(json.dumps(next(s for s in real_studies() if _sites(s))))
+    _sites(study)[0]["geoPoint"] = "nowhere"
+    page = {"studies": [study]}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    assert _lean(path.read_bytes(), sites=True) is None
+    assert _lean(path.read_bytes(), sites=False) is not None  # sites counted: not read
+    (made,) = read_studies(path, _same, keep_text=False, sites=True)
+    assert made == _whole(page, True)[0]
+    assert made.sites[0].lat is None
