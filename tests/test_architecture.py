@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "trialfinder"
 # modules of its own subpackage that come before it here. Peers in one layer (the API, CAR-T
 # and geography subpackages) never import each other.
 LAYERS: list[list[str]] = [
-    ["errors", "text", "values", "schema"],
+    ["errors", "text", "values", "unread", "schema"],
     ["records"],
     ["rows", "describe"],
     ["frames"],

@@ -4,6 +4,7 @@ page that does not decode lean is read whole, with the same errors as before."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from records import real_studies
 from trialfinder.ctgov.lean import NotLean, lean_studies
 from trialfinder.ctgov.saved import parsed_items, read_studies
 from trialfinder.errors import SourceError
-from trialfinder.records import Study, parse_study
+from trialfinder.records import UNREAD_TERMS, Reading, Study, parse_study
 
 ROOT = Path(__file__).resolve().parents[1]
 SAVED_FILES = sorted((ROOT / "fixtures").glob("*.json"))
@@ -23,15 +24,15 @@ def _same(study: Study) -> Study:
     return study
 
 
-def _lean(data: bytes, sites: bool) -> list[dict[str, Any]] | None:
+def _lean(data: bytes, sites: bool, mesh: bool = True) -> list[dict[str, Any]] | None:
     try:
-        return list(lean_studies(data, sites=sites))
+        return list(lean_studies(data, sites=sites, mesh=mesh))
     except NotLean:
         return None
 
 
 def _whole(page: dict[str, Any], sites: bool) -> list[Any]:
-    return [s for _, s in parsed_items(page, "page", keep_text=False, sites=sites)]
+    return [s for _, s in parsed_items(page, "page", Reading(sites=sites))]
 
 
 @pytest.mark.parametrize("sites", [True, False])
@@ -45,13 +46,29 @@ def test_every_real_record_makes_the_same_study_decoded_lean(sites: bool) -> Non
     # Counted sites keep their number; the long texts that are read are all there.
     assert sum(len(s.sites) for s in made) > 1000
     assert sum(bool(s.eligibility_criteria) for s in made) > 300
+    assert sum(bool(s.condition_mesh) for s in made) > 250
+
+
+@pytest.mark.parametrize("sites", [True, False])
+def test_every_real_record_makes_the_same_study_lean_without_its_mesh_terms(sites: bool) -> None:
+    page = {"studies": real_studies()}
+    lean = _lean(json.dumps(page).encode(), sites=sites, mesh=False)
+    assert lean is not None and not any("derivedSection" in raw for raw in lean)
+    made = [parse_study(raw, sites=sites, mesh=False) for raw in lean]
+    whole = [s for _, s in parsed_items(page, "page", Reading(sites=sites, mesh=False))]
+    assert made == whole
+    assert all(s.condition_mesh is UNREAD_TERMS for s in made)
+    with_terms = _whole(page, sites)
+    assert [replace(s, condition_mesh=(), intervention_mesh=()) for s in made] == [
+        replace(s, condition_mesh=(), intervention_mesh=()) for s in with_terms
+    ]
 
 
 @pytest.mark.parametrize("path", SAVED_FILES, ids=lambda p: p.name)
 def test_bundled_files_read_the_same_lean_and_whole(path: Path) -> None:
     """Pages and the website's JSON download (an array) are read lean; one study whole."""
     whole = _whole(json.loads(path.read_text(encoding="utf-8")), True)
-    assert read_studies(path, _same, keep_text=False, sites=True) == whole
+    assert read_studies(path, _same, Reading(sites=True)) == whole
     assert whole
     shape = path.read_bytes().lstrip()[:1]
     assert (_lean(path.read_bytes(), sites=True) is not None) == (shape == b"[" or len(whole) > 1)
@@ -62,7 +79,7 @@ def test_every_real_record_file_reads_the_same_lean_and_whole(records_dir: Path)
     assert len(files) > 30
     for path in files:
         whole = _whole(json.loads(path.read_text(encoding="utf-8")), False)
-        assert read_studies(path, _same, keep_text=False, sites=False) == whole, path.name
+        assert read_studies(path, _same, Reading(sites=False)) == whole, path.name
 
 
 def test_unread_pieces_are_skipped_and_read_ones_kept() -> None:
@@ -120,13 +137,13 @@ def test_a_page_that_is_not_read_lean_fails_as_before(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(SourceError, match=r"statusModule is not an object"):
-        read_studies(bad, _same, keep_text=False)
+        read_studies(bad, _same, Reading())
     latin = tmp_path / "latin.json"
     latin.write_bytes(
         b'{"studies": [{"protocolSection": {"identificationModule": {"briefTitle": "\xe9"}}}]}'
     )
     with pytest.raises(SourceError, match="cannot read"):
-        read_studies(latin, _same, keep_text=False)
+        read_studies(latin, _same, Reading())
 
 
 def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
@@ -134,7 +151,7 @@ def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(page).encode())
     assert _lean(path.read_bytes(), sites=True) is not None
-    assert read_studies(path, _same, keep_text=False) == _whole(page, True)
+    assert read_studies(path, _same, Reading()) == _whole(page, True)
 
 
 def test_a_study_that_stops_the_lean_decoding_midway_has_the_file_read_whole(
@@ -155,7 +172,7 @@ def test_a_study_that_stops_the_lean_decoding_midway_has_the_file_read_whole(
         seen.append(study.nct_id)
         return study
 
-    assert read_studies(path, work, keep_text=False, sites=False) == _whole(page, False)
+    assert read_studies(path, work, Reading(sites=False)) == _whole(page, False)
     ids = [first["protocolSection"]["identificationModule"]["nctId"]]
     ids.append(odd["protocolSection"]["identificationModule"]["nctId"])
     assert seen == [ids[0], *ids]  # the first study lean, then the whole file
@@ -183,7 +200,7 @@ def test_an_odd_inner_value_the_parser_reads_gives_the_whole_decodings_study(
     path = tmp_path / "odd.json"
     path.write_text(json.dumps(page), encoding="utf-8")
     assert _lean(path.read_bytes(), sites=sites) is None
-    assert read_studies(path, _same, keep_text=False, sites=sites) == _whole(page, sites)
+    assert read_studies(path, _same, Reading(sites=sites)) == _whole(page, sites)
 
 
 def test_a_site_point_of_another_type_reads_as_a_site_without_coordinates(
@@ -196,6 +213,6 @@ def test_a_site_point_of_another_type_reads_as_a_site_without_coordinates(
     path.write_text(json.dumps(page), encoding="utf-8")
     assert _lean(path.read_bytes(), sites=True) is None
     assert _lean(path.read_bytes(), sites=False) is not None  # sites counted: not read
-    (made,) = read_studies(path, _same, keep_text=False, sites=True)
+    (made,) = read_studies(path, _same, Reading(sites=True))
     assert made == _whole(page, True)[0]
     assert made.sites[0].lat is None

@@ -11,7 +11,7 @@ import pytest
 from trialfinder.ctgov.query import Query
 from trialfinder.ctgov.sources import FileSource
 from trialfinder.errors import InvalidNctId, SourceError, StudyNotFound
-from trialfinder.records import UnreadSites, parse_study
+from trialfinder.records import UNREAD_TERMS, UnreadSites, parse_study
 
 
 def study(nct: str, title: str = "T") -> dict[str, Any]:
@@ -138,6 +138,47 @@ def test_unread_sites_pickle_and_compare_by_their_number() -> None:
     assert hash(UnreadSites(3)) == hash(UnreadSites(3))
     with pytest.raises(RuntimeError):
         UnreadSites(1)[0]
+
+
+def _with_mesh(nct: str, title: str, term: str) -> dict[str, Any]:
+    raw = study(nct, title)
+    browse = {
+        "meshes": [{"id": "D1", "term": term}],
+        "ancestors": [{"id": "D2", "term": "Neoplasms"}],
+    }
+    raw["derivedSection"] = {"conditionBrowseModule": browse}
+    return raw
+
+
+@pytest.mark.parametrize("shape", ["array", "page"])
+def test_mesh_terms_are_read_only_for_a_condition_or_intervention_query(
+    tmp_path: Path, shape: str
+) -> None:
+    """Only condition and intervention queries match the MeSH terms, locally; other searches
+    leave them unread (`UNREAD_TERMS`), and one that needs them reads the files again."""
+    studies = [_with_mesh("NCT90000001", "A trial", "Multiple Myeloma"), study("NCT90000002")]
+    saved = write(tmp_path / "a.json", studies if shape == "array" else {"studies": studies})
+    source = FileSource(saved)
+    plain = source.fetch(Query()).studies[0]
+    assert plain.condition_mesh is UNREAD_TERMS and plain.intervention_mesh is UNREAD_TERMS
+    with pytest.raises(RuntimeError, match="MeSH terms of this record were not read"):
+        list(plain.condition_mesh)  # what reads them without asking fails loudly
+    found = source.fetch(Query.build(condition="myeloma")).studies[0]
+    assert found.condition_mesh == ("Multiple Myeloma", "Neoplasms")
+    assert source.get("NCT90000001").condition_mesh == found.condition_mesh
+    by_drug = FileSource(saved).fetch(Query.build(intervention="x")).studies[0]
+    assert by_drug.condition_mesh == found.condition_mesh
+    assert FileSource(saved).get("NCT90000001").condition_mesh == found.condition_mesh
+
+
+def test_unread_terms_pickle_as_themselves_and_equal_only_themselves() -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(UNREAD_TERMS)) is UNREAD_TERMS
+    assert UNREAD_TERMS != () and not UNREAD_TERMS and () != UNREAD_TERMS  # noqa: SIM300
+    assert parse_study(_with_mesh("NCT90000001", "T", "Lymphoma"), mesh=False) != parse_study(
+        study("NCT90000001")
+    )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "table"])

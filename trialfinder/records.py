@@ -11,7 +11,7 @@ as the API sent them, even unknown ones (pitfall 7 in docs/ctgov-api.md covers d
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from operator import attrgetter
 from sys import intern
@@ -25,7 +25,25 @@ from trialfinder.text import (
     strip_controls,
     unescape_markdown,
 )
+from trialfinder.unread import UNREAD_TERMS, UNREAD_TEXT, UnreadSites
 from trialfinder.values import clean_date, parse_age_years
+
+__all__ = [
+    "READ_ALL",
+    "STUDY_URL",
+    "UNREAD_TERMS",
+    "UNREAD_TEXT",
+    "Contact",
+    "Intervention",
+    "Official",
+    "Reading",
+    "RecordError",
+    "Site",
+    "Study",
+    "UnreadSites",
+    "nct_id_of",
+    "parse_study",
+]
 
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
 
@@ -96,37 +114,6 @@ class Site:
     def contact(self) -> str:
         """The site's first contact as one line ("" when none)."""
         return self.contacts[0].line() if self.contacts else ""
-
-
-class UnreadSites(tuple[Site, ...]):
-    """A record's sites counted, not read (`parse_study(sites=False)`); reading one raises."""
-
-    number: int
-
-    def __new__(cls, number: int) -> UnreadSites:
-        unread = super().__new__(cls, ())
-        unread.number = number
-        return unread
-
-    def __len__(self) -> int:
-        return self.number
-
-    def _unread(self, *_: object) -> Iterator[Site]:
-        raise RuntimeError(f"the {self.number} site(s) of this record were not read")
-
-    __iter__ = __getitem__ = __contains__ = _unread  # type: ignore[assignment]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, UnreadSites) and other.number == self.number
-
-    def __ne__(self, other: object) -> bool:
-        return not self == other
-
-    def __hash__(self) -> int:
-        return hash((UnreadSites, self.number))
-
-    def __reduce__(self) -> tuple[type[UnreadSites], tuple[int]]:
-        return UnreadSites, (self.number,)
 
 
 @_pickled_by_fields
@@ -219,17 +206,25 @@ class Study:
             raise RuntimeError(f"the long texts of {self.nct_id} were let go once classified")
 
 
-class _UnreadText(str):
-    """The text of a record made `without_long_texts`: empty, and itself again when unpickled
-    (worker processes send records back), so that `Study.need_long_texts` can tell."""
+@dataclass(frozen=True)
+class Reading:
+    """Which of a record's optional pieces `parse_study` reads (see its arguments): every
+    string (`text`), the sites (else counted), the MeSH terms (else `UNREAD_TERMS`)."""
 
-    __slots__ = ()
+    text: bool = False
+    sites: bool = True
+    mesh: bool = True
 
-    def __reduce__(self) -> str:
-        return "UNREAD_TEXT"
+    def covers(self, wanted: Reading) -> bool:
+        """Whether records read so have every piece `wanted` reads."""
+        return (
+            (self.text or not wanted.text)
+            and (self.sites or not wanted.sites)
+            and (self.mesh or not wanted.mesh)
+        )
 
 
-UNREAD_TEXT = _UnreadText()
+READ_ALL = Reading()  # every piece but `Study.text`: what a record is read with by default
 
 
 # -- small parsers ---------------------------------------------------------------------------
@@ -343,12 +338,15 @@ def _check_shape(raw: Mapping[str, Any], nct: str) -> None:
                 raise RecordError(f"study {nct} is malformed ({section}.{key} is not an object)")
 
 
-def parse_study(raw: Any, *, keep_text: bool = False, sites: bool = True) -> Study:
+def parse_study(
+    raw: Any, *, keep_text: bool = False, sites: bool = True, mesh: bool = True
+) -> Study:
     """One raw API v2 study object -> a `Study` (raises RecordError for a non-study).
 
     `keep_text` keeps every string of the record in `Study.text`, for matching saved data
     against free text locally. Without `sites`, the sites are counted, not read (a study's
-    largest part; `UnreadSites`).
+    largest part; `UnreadSites`); without `mesh`, the MeSH terms are not (`UNREAD_TERMS`:
+    only condition and intervention queries read them).
     """
     if not isinstance(raw, Mapping):
         raise RecordError(f"not a study object but {type(raw).__name__}")
@@ -411,7 +409,7 @@ def parse_study(raw: Any, *, keep_text: bool = False, sites: bool = True) -> Stu
         eligibility_criteria=unescape_markdown(strip_controls(criteria))
         if isinstance(criteria, str)
         else None,
-        condition_mesh=_mesh(derived, "conditionBrowseModule"),
-        intervention_mesh=_mesh(derived, "interventionBrowseModule"),
+        condition_mesh=_mesh(derived, "conditionBrowseModule") if mesh else UNREAD_TERMS,
+        intervention_mesh=_mesh(derived, "interventionBrowseModule") if mesh else UNREAD_TERMS,
         text=" | ".join(all_strings(raw)) if keep_text else "",
     )

@@ -191,14 +191,27 @@ class _StudyCounted(TypedDict, total=False):
     derivedSection: _Derived
 
 
+class _StudyWithSitesNoTerms(TypedDict, total=False):
+    protocolSection: _ProtocolWithSites
+
+
+class _StudyCountedNoTerms(TypedDict, total=False):
+    protocolSection: _ProtocolCounted
+
+
 class _Page(msgspec.Struct):
     studies: list[msgspec.Raw]
 
 
 _PAGE = msgspec.json.Decoder(_Page)
 _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])  # the website's JSON download
-_WITH_SITES = msgspec.json.Decoder(_StudyWithSites)
-_COUNTED = msgspec.json.Decoder(_StudyCounted)
+# By (sites, MeSH terms) read.
+_STUDY: dict[tuple[bool, bool], msgspec.json.Decoder[Any]] = {
+    (True, True): msgspec.json.Decoder(_StudyWithSites),
+    (False, True): msgspec.json.Decoder(_StudyCounted),
+    (True, False): msgspec.json.Decoder(_StudyWithSitesNoTerms),
+    (False, False): msgspec.json.Decoder(_StudyCountedNoTerms),
+}
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -206,11 +219,11 @@ class NotLean(Exception):
     """The file does not decode lean: decode it whole."""
 
 
-def lean_studies(data: bytes, *, sites: bool) -> Iterator[dict[str, Any]]:
+def lean_studies(data: bytes, *, sites: bool, mesh: bool = True) -> Iterator[dict[str, Any]]:
     """The study objects of a saved /studies page (or JSON array of studies), one at a time,
-    with only the pieces a Study is made from (with `sites`, their sites too; else an empty
-    object per site). Raises NotLean, at once or when the study that shows it comes, for a
-    file to decode whole."""
+    with only the pieces a Study is made from (with `sites`, their sites too, else an empty
+    object per site; with `mesh`, the derived section's MeSH terms). Raises NotLean, at once
+    or when the study that shows it comes, for a file to decode whole."""
     body = data[3:] if data.startswith(_BOM) else data
     try:
         studies = _PAGE.decode(body).studies
@@ -219,7 +232,7 @@ def lean_studies(data: bytes, *, sites: bool) -> Iterator[dict[str, Any]]:
             studies = _ARRAY.decode(body)
         except msgspec.DecodeError:
             raise NotLean from None
-    return _each(studies, _WITH_SITES if sites else _COUNTED)
+    return _each(studies, _STUDY[sites, mesh])
 
 
 def _each(studies: list[msgspec.Raw], decoder: msgspec.json.Decoder[Any]) -> Iterator[Any]:

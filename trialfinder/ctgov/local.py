@@ -25,7 +25,7 @@ from trialfinder.ctgov.hooks import (
 from trialfinder.ctgov.query import Query, check_nct_id
 from trialfinder.ctgov.saved import list_files, parsed_items, read_json, read_studies
 from trialfinder.errors import SourceError, StudyNotFound
-from trialfinder.records import Study
+from trialfinder.records import READ_ALL, Reading, Study
 
 
 class LocalSource(Closing):
@@ -36,9 +36,9 @@ class LocalSource(Closing):
     server_filtered = False  # whether the studies already match the query
     notes: list[str]
 
-    def load(self, *, text: bool = False, sites: bool = True) -> list[Study]:
-        """Every study the source holds (`text`: with every string in `Study.text`; without
-        `sites`, their sites may be counted only: `records.UnreadSites`)."""
+    def load(self, reading: Reading = READ_ALL) -> list[Study]:
+        """Every study the source holds, with at least the pieces `reading` names (a source
+        may leave out the others: `records.Reading`)."""
         raise NotImplementedError
 
     def where(self) -> str:
@@ -55,10 +55,7 @@ class LocalSource(Closing):
         sites: bool = True,
     ) -> Fetched:
         """All the studies; unless `server_filtered`, the pipeline applies the query locally."""
-        # Only a --term matches every string of a record (filters.area_text): keep them then.
-        text = query.term is not None and not self.server_filtered
-        sites = sites or (query.location is not None and not self.server_filtered)
-        studies, classified = self.load_classified(text=text, sites=sites, hooks=hooks)
+        studies, classified = self.load_classified(self.reading_for(query, sites), hooks)
         if hooks.progress:
             hooks.progress(len(studies), len(studies))
         total = len(studies) if self.server_filtered else None
@@ -67,13 +64,25 @@ class LocalSource(Closing):
             list(studies), self.description, self.server_filtered, total, False, notes, classified
         )
 
+    def reading_for(self, query: Query, sites: bool) -> Reading:
+        """What of each record a search with `query` reads (`sites`: whether it shows them),
+        when the query is applied to the records here (filters.area_text): every string only
+        for a --term, the sites for a location, the MeSH terms for a condition or
+        intervention."""
+        areas = set() if self.server_filtered else {area for area, _ in query.text_queries()}
+        return Reading(
+            text="term" in areas,
+            sites=sites or "locn" in areas,
+            mesh=bool(areas & {"cond", "intr"}),
+        )
+
     def load_classified(
-        self, *, text: bool, sites: bool = True, hooks: Hooks = NO_HOOKS
+        self, reading: Reading, hooks: Hooks = NO_HOOKS
     ) -> tuple[list[Study], dict[str, Any]]:
-        """`load(text=text, sites=sites)` and `hooks.classify` of each study, by NCT id; then
-        `hooks.studies` of them (records already in memory keep their long texts: letting
-        them go frees nothing; `hooks.idle` is for sources that wait)."""
-        studies = self.load(text=text, sites=sites)
+        """`load(reading)` and `hooks.classify` of each study, by NCT id; then `hooks.studies`
+        of them (records already in memory keep their long texts: letting them go frees
+        nothing; `hooks.idle` is for sources that wait)."""
+        studies = self.load(reading)
         classified: dict[str, Any] = {}
         classify_into(classified, hooks.classify, studies)
         if hooks.studies is not None:
@@ -99,7 +108,7 @@ class RecordsSource(LocalSource):
         self.description = description
         self.notes = []
 
-    def load(self, *, text: bool = False, sites: bool = True) -> list[Study]:
+    def load(self, reading: Reading = READ_ALL) -> list[Study]:
         """The records, as they were made."""
         return self.studies
 
@@ -111,15 +120,14 @@ class RecordsSource(LocalSource):
 def _read_file(
     path: Path,
     *,
-    text: bool,
+    reading: Reading,
     classify: Callable[[Study], Any] | None,
-    sites: bool = True,
     long_texts: bool = True,
 ) -> tuple[list[Study], list[Any]]:
     """One saved file's studies and `classify` of each (in a worker process, or here), each
     study classified as it is made."""
     work = partial(worked, classify=classify, long_texts=long_texts)
-    return unzipped(read_studies(path, work, keep_text=text, sites=sites), classify)
+    return unzipped(read_studies(path, work, reading), classify)
 
 
 class FileSource(LocalSource):
@@ -134,8 +142,7 @@ class FileSource(LocalSource):
         self._skipped = ""
         self.files = self._files()
         self._studies: list[Study] | None = None
-        self._text = False  # whether the loaded records carry Study.text
-        self._sites = True  # whether they carry their sites (else only their number)
+        self._reading = Reading()  # what of each record the loaded records hold
         self._long_texts = True  # whether they carry their long texts (Study.need_long_texts)
         self.notes: list[str] = [self._skipped] if self._skipped else []
         noun = "file" if len(self.files) == 1 else "files"
@@ -152,7 +159,7 @@ class FileSource(LocalSource):
         pairs: list[tuple[dict[str, Any], Study]] = []
         notes: list[str] = []
         for path in self.files:
-            parsed = parsed_items(read_json(path), str(path), keep_text=text)
+            parsed = parsed_items(read_json(path), str(path), Reading(text=text))
             pairs.extend((raw if keep_raw else {}, study) for raw, study in parsed)
             del parsed
         kept = {id(s) for s in dedupe((s for _, s in pairs), notes, str(self.path))}
@@ -160,24 +167,24 @@ class FileSource(LocalSource):
             self.notes += notes
         return [(raw, s) for raw, s in pairs if id(s) in kept]
 
-    def load(self, *, text: bool = False, sites: bool = True) -> list[Study]:
+    def load(self, reading: Reading = READ_ALL) -> list[Study]:
         """Every study in the files, each NCT id once (first one wins), in file order; the raw
         JSON behind them (several times their size) is dropped once they exist."""
-        if not self._loaded(text, sites, True):
-            self.load_classified(text=text, sites=sites)
+        if not self._loaded(reading, True):
+            self.load_classified(reading)
         assert self._studies is not None
         return self._studies
 
-    def _loaded(self, text: bool, sites: bool, long_texts: bool) -> bool:
+    def _loaded(self, reading: Reading, long_texts: bool) -> bool:
         """Whether the records already read have what is asked for."""
-        have = (self._text, self._sites, self._long_texts)
-        wanted = (text, sites, long_texts)
-        return self._studies is not None and all(
-            h or not w for h, w in zip(have, wanted, strict=True)
+        return (
+            self._studies is not None
+            and self._reading.covers(reading)
+            and (self._long_texts or not long_texts)
         )
 
     def load_classified(
-        self, *, text: bool, sites: bool = True, hooks: Hooks = NO_HOOKS
+        self, reading: Reading, hooks: Hooks = NO_HOOKS
     ) -> tuple[list[Study], dict[str, Any]]:
         """The studies (as `load`) and `hooks.classify` of each: the files are read, parsed
         and classified on every core (`ctgov/cores.py`), unless already read with what is
@@ -185,11 +192,11 @@ class FileSource(LocalSource):
         `hooks.studies` has each file's studies as they come (repeats of an NCT id too: the
         first one wins), and `hooks.idle` is called once the workers have files to read."""
         classify, long_texts = hooks.classify, hooks.long_texts
-        if self._loaded(text, sites, long_texts or classify is not None):
-            return super().load_classified(text=text, sites=sites, hooks=hooks)
+        if self._loaded(reading, long_texts or classify is not None):
+            return super().load_classified(reading, hooks)
         studies: list[Study] = []
         classified: dict[str, Any] = {}
-        job = partial(_read_file, text=text, classify=classify, sites=sites, long_texts=long_texts)
+        job = partial(_read_file, reading=reading, classify=classify, long_texts=long_texts)
         for batch, results in map_files(job, self.files, waiting=hooks.idle):
             if hooks.studies is not None:
                 hooks.studies(batch)
@@ -200,15 +207,14 @@ class FileSource(LocalSource):
         studies = dedupe(studies, notes, str(self.path))
         if self._studies is None:
             self.notes += notes
-        self._studies, self._text, self._sites = studies, text, sites
-        self._long_texts = long_texts
+        self._studies, self._reading, self._long_texts = studies, reading, long_texts
         return studies, classified
 
     def load_raw(self) -> list[dict[str, Any]]:
         """The raw study objects behind `load()`, read again (the raw objects are not kept)."""
         pairs = self._read(keep_raw=True)
         if self._studies is None:
-            self._studies, self._text, self._sites = [study for _, study in pairs], True, True
+            self._studies, self._reading = [study for _, study in pairs], Reading(text=True)
             self._long_texts = True
         return [raw for raw, _ in pairs]
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from trialfinder.ctgov.lean import NotLean, lean_studies
 from trialfinder.ctgov.pages import decode_json
 from trialfinder.errors import RecordError, SourceError
-from trialfinder.records import Study, nct_id_of, parse_study
+from trialfinder.records import READ_ALL, Reading, Study, nct_id_of, parse_study
 
 Done = TypeVar("Done")
 
@@ -30,10 +30,10 @@ __all__ = [
 
 
 def parsed_items(
-    data: Any, where: str, *, keep_text: bool, sites: bool = True
+    data: Any, where: str, reading: Reading = READ_ALL
 ) -> list[tuple[dict[str, Any], Study]]:
-    """Saved API output -> (raw, Study) pairs: a /studies page, one study, or a list (without
-    `sites`, each study's sites are counted, not read)."""
+    """Saved API output -> (raw, Study) pairs: a /studies page, one study, or a list, each
+    study read as `reading` says."""
     if isinstance(data, dict) and isinstance(data.get("studies"), list):
         items = data["studies"]
     elif isinstance(data, dict) and "protocolSection" in data:
@@ -45,17 +45,14 @@ def parsed_items(
             f"{where} is not ClinicalTrials.gov API output "
             "(expected a /studies page, a study object, or a JSON array of studies)"
         )
-    return [
-        (item, _parsed(item, number, where, keep_text, sites))
-        for number, item in enumerate(items, 1)
-    ]
+    return [(item, _parsed(item, number, where, reading)) for number, item in enumerate(items, 1)]
 
 
-def _parsed(item: Any, number: int, where: str, keep_text: bool, sites: bool) -> Study:
+def _parsed(item: Any, number: int, where: str, reading: Reading) -> Study:
     if not isinstance(item, dict) or not nct_id_of(item):
         raise SourceError(f"{where}: item {number} is not a study (it has no nctId)")
     try:
-        return parse_study(item, keep_text=keep_text, sites=sites)
+        return parse_study(item, keep_text=reading.text, sites=reading.sites, mesh=reading.mesh)
     except RecordError as exc:
         raise SourceError(f"{where}: {exc}") from None
 
@@ -83,36 +80,29 @@ def _decoded(data: bytes, path: Path) -> Any:
         raise SourceError(f"{path} is not valid JSON: {exc}") from None
 
 
-def read_studies(
-    path: Path,
-    work: Callable[[Study], Done],
-    *,
-    keep_text: bool,
-    sites: bool = True,
-) -> list[Done]:
+def read_studies(path: Path, work: Callable[[Study], Done], reading: Reading) -> list[Done]:
     """`work` of each study of one saved file, in order, each study made and worked on in
-    turn. A /studies page or an array of studies is decoded lean (`ctgov.lean`: only the
-    pieces a Study is made from, a study at a time) unless `keep_text` needs every string;
+    turn, and read as `reading` says. A /studies page or an array of studies is decoded lean
+    (`ctgov.lean`: only the pieces a Study is made from, a study at a time) unless every
+    string is read (`reading.text`);
     any other file, or one that does not decode so, is decoded whole (and worked on again
     from its first study)."""
     data = _bytes(path)
     where = str(path)
-    if not keep_text:
+    if not reading.text:
         try:
-            each = lean_studies(data, sites=sites)
-            return [work(_parsed(raw, n, where, False, sites)) for n, raw in enumerate(each, 1)]
+            each = lean_studies(data, sites=reading.sites, mesh=reading.mesh)
+            return [work(_parsed(raw, n, where, reading)) for n, raw in enumerate(each, 1)]
         except NotLean:
             pass
     decoded = _decoded(data, path)
     del data
-    return [
-        work(study) for _, study in parsed_items(decoded, where, keep_text=keep_text, sites=sites)
-    ]
+    return [work(study) for _, study in parsed_items(decoded, where, reading)]
 
 
 def studies_in_json(data: Any, where: str) -> list[dict[str, Any]]:
     """Saved API output -> its raw study objects, each checked to be a study record."""
-    return [raw for raw, _ in parsed_items(data, where, keep_text=False)]
+    return [raw for raw, _ in parsed_items(data, where)]
 
 
 _OTHER_DATA = frozenset({".zip", ".gz", ".xml", ".ris", ".tsv", ".xlsx", ".ndjson", ".jsonl"})
