@@ -13,7 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trialfinder.errors import InvalidOption
-from trialfinder.render.cells import csv_cell, csv_column, neutralise_formula
+from trialfinder.render.cells import (
+    csv_cell,
+    csv_column,
+    neutralise_formula,
+    table_cell,
+    table_column,
+)
 from trialfinder.render.formats import FORMATS, check_format, render
 
 _SCALARS = st.one_of(
@@ -113,3 +119,8 @@ def test_a_csv_column_is_each_cell_converted_alone() -> None:
 @given(st.lists(_CELL_VALUES, max_size=30))
 def test_a_csv_column_equals_its_cells_one_by_one(values: list[Any]) -> None:
     assert csv_column(values) == [csv_cell(v) for v in values]
+
+
+@given(st.lists(_CELL_VALUES, max_size=30), st.sampled_from(["title", "distance_mi"]))
+def test_a_table_column_equals_its_cells_one_by_one(values: list[Any], column: str) -> None:
+    assert table_column(values, column) == [table_cell(v, column) for v in values]

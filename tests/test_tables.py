@@ -204,3 +204,52 @@ def test_a_word_too_wide_breaks_after_its_hyphen_and_keeps_the_space_after_it() 
         "Directed CAR T",
         "Cells",
     ]
+
+
+def _rows_one_by_one(frame: pd.DataFrame, columns: list[str], width: int | None) -> list[str]:
+    """The body of a table made the plain way: each row's cells wrapped and padded alone."""
+    from trialfinder.render.cells import table_cell
+    from trialfinder.render.tables import GAP, _widths
+    from trialfinder.render.wrap import pad
+
+    widths = _widths(frame, columns, width)
+    lines = []
+    for _, row in frame.iterrows():
+        cells = [
+            wrap_cell(table_cell(row[c], c), w, c) for c, w in zip(columns, widths, strict=True)
+        ]
+        for n in range(max(len(c) for c in cells)):
+            parts = [pad(c[n] if n < len(c) else "", w) for c, w in zip(cells, widths, strict=True)]
+            lines.append(GAP.join(parts).rstrip())
+    return lines
+
+
+_TABLE_COLUMNS = ["nct_id", "status", "title", "phases", "central_contact", "distance_mi"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["RECRUITING", "NOT_YET_RECRUITING", "COMPLETED"]),
+            st.sampled_from(["A Study", "CAR T Cells in Relapsed Large B-Cell Lymphoma", "é 漢字"])
+            | st.text(alphabet="ab -", max_size=40),
+            st.sampled_from([["PHASE1"], ["PHASE1", "PHASE2"], []]),
+            st.sampled_from(["", "Ann Lee; 713-792-3245 ext 12; ann.lee@mdanderson.org"]),
+            st.sampled_from([1.25, float("nan"), 300.0]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from([None, 40, 80, 120]),
+)
+def test_a_table_is_its_rows_each_wrapped_and_padded_alone(
+    rows: list[tuple[object, ...]], width: int | None
+) -> None:
+    """Cells repeated down a column are built and wrapped once: the table is the same."""
+    frame = pd.DataFrame(
+        [(f"NCT{n:08d}", *row) for n, row in enumerate(rows)], columns=_TABLE_COLUMNS
+    )
+    body = render_table(frame, _TABLE_COLUMNS, width).split("\n")
+    header_end = next(i for i, line in enumerate(body) if set(line) <= {"-", " "})
+    assert body[header_end + 1 :] == _rows_one_by_one(frame, _TABLE_COLUMNS, width)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -57,7 +57,18 @@ def _texts(value: Any) -> bool:
 
 
 def csv_column(values: list[Any]) -> list[str]:
-    """`csv_cell` of each value of a column; a value met before in it is converted once
+    """`csv_cell` of each value of a column (`by_value`)."""
+    return by_value(csv_cell, values)
+
+
+def table_column(values: list[Any], column: str) -> list[str]:
+    """`table_cell` of each value of a column (`by_value`)."""
+    rounded = column.startswith("distance")
+    return by_value(lambda value: cell_text(value, rounded=rounded), values)
+
+
+def by_value(convert: Callable[[Any], str], values: list[Any]) -> list[str]:
+    """`convert` of each value of a column; a value met before in it is converted once
     (statuses, phases, stances and numbers repeat down a column of thousands). A value is
     remembered with its type (True == 1 == 1.0, but their cells differ), a list of texts as
     its texts; other values are converted each time."""
@@ -72,11 +83,11 @@ def csv_column(values: list[Any]) -> list[str]:
         elif _texts(value):
             key = (list, *value)
         else:
-            out.append(csv_cell(value))
+            out.append(convert(value))
             continue
         cell = done.get(key)
         if cell is None:
-            cell = done[key] = csv_cell(value)
+            cell = done[key] = convert(value)
         out.append(cell)
     return out
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 from tabulate import tabulate
 
-from trialfinder.render.cells import table_cell
+from trialfinder.render.cells import table_cell, table_column
 from trialfinder.render.wrap import (
     display_width,
     header_lines,
@@ -45,7 +45,7 @@ def _built(
     built, narrowest = _last[2], _last[3]
     for c in columns:
         if c not in built:
-            built[c] = [table_cell(v, c) for v in frame[c].tolist()]
+            built[c] = table_column(frame[c].tolist(), c)
     return built, narrowest
 
 
@@ -53,12 +53,13 @@ def _narrowest(frame: pd.DataFrame, column: str) -> int:
     """`min_width` of a column's cells, measured once per frame."""
     built, narrowest = _built(frame, [column])
     if column not in narrowest:
-        narrowest[column] = min_width(column, built[column])
+        narrowest[column] = min_width(column, dict.fromkeys(built[column]))  # each cell once
     return narrowest[column]
 
 
 def _natural(column: str, cells: Sequence[str]) -> int:
-    return max(display_width(column), max(map(display_width, cells), default=0))
+    widest = max(map(display_width, dict.fromkeys(cells)), default=0)  # each cell once
+    return max(display_width(column), widest)
 
 
 def fit_columns(
@@ -124,12 +125,32 @@ def render_table(
     lines = _block(heads, widths)
     lines.append(GAP.join("-" * w for w in widths))
     groups = list(frame[group]) if group and group in frame else None
-    for number, row in enumerate(zip(*(built[c] for c in columns), strict=True)):
+    blank = [" " * w for w in widths]
+    padded = [_padded(built[c], w, c) for c, w in zip(columns, widths, strict=True)]
+    for number, row in enumerate(zip(*padded, strict=True)):
         if groups is not None and number and groups[number] != groups[number - 1]:
             lines.append("")
-        cells = [wrap_cell(text, w, c) for text, w, c in zip(row, widths, columns, strict=True)]
-        lines.extend(_block(cells, widths))
+        height = max(map(len, row))
+        if height == 1:  # most rows: every cell on one line
+            lines.append(GAP.join([cell[0] for cell in row]).rstrip())
+            continue
+        for line in range(height):
+            parts = [c[line] if line < len(c) else b for c, b in zip(row, blank, strict=True)]
+            lines.append(GAP.join(parts).rstrip())
     return "\n".join(lines)
+
+
+def _padded(cells: list[str], width: int, column: str) -> list[list[str]]:
+    """Each cell's lines (`wrap_cell`), each padded to `width`; a cell met before in the
+    column (a status, a phase, a stance) is wrapped once."""
+    done: dict[str, list[str]] = {}
+    out = []
+    for text in cells:
+        lines = done.get(text)
+        if lines is None:
+            lines = done[text] = [pad(line, width) for line in wrap_cell(text, width, column)]
+        out.append(lines)
+    return out
 
 
 def _block(cells: list[list[str]], widths: list[int]) -> list[str]:
