@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from operator import attrgetter
 from sys import intern
 from typing import Any, TypeGuard, TypeVar
@@ -193,17 +193,26 @@ class Study:
         """This record without its long texts (criteria, summary, intervention descriptions;
         half its memory), for a search that has classified it and shows none of them: each is
         `UNREAD_TEXT`, and what reads them (`need_long_texts`) refuses the record."""
-        return replace(
-            self,
-            brief_summary=UNREAD_TEXT,
-            eligibility_criteria=UNREAD_TEXT,
-            interventions=tuple(replace(i, description=UNREAD_TEXT) for i in self.interventions),
+        # Made from its values in order: half the time of `dataclasses.replace` (a search of
+        # 20,000 studies makes as many).
+        values = list(_study_values(self))
+        values[_SUMMARY] = values[_CRITERIA] = UNREAD_TEXT
+        values[_INTERVENTIONS] = tuple(
+            Intervention(i.type, i.name, i.other_names, UNREAD_TEXT) for i in self.interventions
         )
+        return Study(*values)
 
     def need_long_texts(self) -> None:
         """Raise unless this record still has its long texts (`without_long_texts`)."""
         if self.brief_summary is UNREAD_TEXT:
             raise RuntimeError(f"the long texts of {self.nct_id} were let go once classified")
+
+
+_STUDY_FIELDS = [f.name for f in fields(Study)]
+_study_values = attrgetter(*_STUDY_FIELDS)
+_SUMMARY, _CRITERIA, _INTERVENTIONS = (
+    _STUDY_FIELDS.index(name) for name in ("brief_summary", "eligibility_criteria", "interventions")
+)
 
 
 @dataclass(frozen=True)

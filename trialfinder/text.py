@@ -45,7 +45,7 @@ def strip_controls(text: str) -> str:
 
 def unescape_markdown(text: str) -> str:
     """Undo markdown backslash escapes (``\\>`` -> ``>``, ``\\*`` -> ``*``, ``\\\\`` -> ``\\``)."""
-    return _MARKDOWN_ESCAPE.sub(r"\1", text)
+    return _MARKDOWN_ESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
 def clean_line(value: Any) -> str:

@@ -67,6 +67,9 @@ def table_column(values: list[Any], column: str) -> list[str]:
     return by_value(lambda value: cell_text(value, rounded=rounded), values)
 
 
+_NAN = object()
+
+
 def by_value(convert: Callable[[Any], str], values: list[Any]) -> list[str]:
     """`convert` of each value of a column; a value met before in it is converted once
     (statuses, phases, stances and numbers repeat down a column of thousands). A value is
@@ -78,8 +81,10 @@ def by_value(convert: Callable[[Any], str], values: list[Any]) -> list[str]:
         kind = type(value)
         if kind is str:
             key: Any = value
+        elif kind is float and value != value:
+            key = _NAN  # each NaN is its own object, and unequal to itself
         elif kind is int or kind is float or kind is bool:
-            key = (kind, value)  # a NaN is never found again: converted each time, rightly
+            key = (kind, value)
         elif _texts(value):
             key = (list, *value)
         else:
