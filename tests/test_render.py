@@ -124,3 +124,28 @@ def test_a_csv_column_equals_its_cells_one_by_one(values: list[Any]) -> None:
 @given(st.lists(_CELL_VALUES, max_size=30), st.sampled_from(["title", "distance_mi"]))
 def test_a_table_column_equals_its_cells_one_by_one(values: list[Any], column: str) -> None:
     assert table_column(values, column) == [table_cell(v, column) for v in values]
+
+
+_CSV_TEXT = st.text(alphabet=st.sampled_from('a ,"\r\n=é;'), max_size=5)
+
+
+@given(
+    st.integers(min_value=1, max_value=3).flatmap(
+        lambda width: st.lists(
+            st.lists(_CELL_VALUES | _CSV_TEXT, min_size=width, max_size=width), max_size=6
+        ).map(lambda rows: (width, rows))
+    )
+)
+def test_csv_is_what_the_csv_module_writes_of_the_cells(shape: tuple[int, list[Any]]) -> None:
+    """The rows are joined by hand, each distinct cell quoted once: what `csv.writer` writes
+    (a lone empty field too)."""
+    width, rows = shape
+    columns = [f"c{n}" for n in range(width)]
+    data = pd.DataFrame(
+        {c: pd.Series([row[n] for row in rows], dtype=object) for n, c in enumerate(columns)}
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    assert render(data, "csv", columns) == buffer.getvalue()

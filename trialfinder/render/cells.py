@@ -61,6 +61,19 @@ def csv_column(values: list[Any]) -> list[str]:
     return by_value(csv_cell, values)
 
 
+def csv_fields(values: list[Any]) -> list[str]:
+    """`csv_field` of `csv_cell` of each value of a column (`by_value`)."""
+    return by_value(lambda value: csv_field(csv_cell(value)), values)
+
+
+def csv_field(text: str) -> str:
+    """A cell as `csv.writer` writes it among others: in quotes, its quotes doubled, when it
+    holds a comma, a quote or a line break."""
+    if "," in text or '"' in text or "\n" in text or "\r" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def table_column(values: list[Any], column: str) -> list[str]:
     """`table_cell` of each value of a column (`by_value`)."""
     rounded = column.startswith("distance")

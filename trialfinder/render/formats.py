@@ -9,8 +9,6 @@ tabulate and openpyxl are imported only when a format renders.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,14 +37,18 @@ class Format:
 
 
 def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
-    """CSV with a header row, stable column order, formula-like cells neutralised."""
-    from trialfinder.render.cells import csv_column
+    """CSV with a header row, stable column order, formula-like cells neutralised: what
+    `csv.writer` writes (quoted where needed, `\\r\\n` line ends), each distinct cell of a
+    column converted and quoted once (`cells.csv_fields`)."""
+    from trialfinder.render.cells import csv_field, csv_fields
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(zip(*(csv_column(frame[c].tolist()) for c in columns), strict=True))
-    return buffer.getvalue()
+    header = [csv_field(c) for c in columns]
+    body = [csv_fields(frame[c].tolist()) for c in columns]
+    if len(columns) == 1:  # a row of one empty field is written "" (not an empty line)
+        body = [['""' if f == "" else f for f in body[0]]]
+        header = ['""' if f == "" else f for f in header]
+    rows = map(",".join, zip(*body, strict=True))
+    return "\r\n".join([",".join(header), *rows]) + "\r\n"
 
 
 def _json(frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None) -> str:
