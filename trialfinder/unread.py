@@ -4,8 +4,8 @@ never taken, by what reads it later, for one that has none of that piece.
 
 `records.parse_study` puts `UnreadSites` (the sites counted, not read) and `UNREAD_TERMS`
 (the MeSH terms) where it was asked to skip them; `Study.without_long_texts` puts
-`UNREAD_TEXT` for the long texts. Each is itself again after pickling: worker processes send
-records back (`ctgov.cores`).
+`UNREAD_TEXT` for the long texts. Each survives pickling (the two singletons as themselves,
+`UnreadSites` as an equal count): worker processes send records back (`ctgov.cores`).
 """
 
 from __future__ import annotations
