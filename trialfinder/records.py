@@ -25,7 +25,7 @@ from trialfinder.text import (
     strip_controls,
     unescape_markdown,
 )
-from trialfinder.unread import UNREAD_TERMS, UNREAD_TEXT, UnreadSites
+from trialfinder.unread import READ_ALL, UNREAD_TERMS, UNREAD_TEXT, Reading, UnreadSites
 from trialfinder.values import clean_date, parse_age_years
 
 __all__ = [
@@ -213,27 +213,6 @@ _study_values = attrgetter(*_STUDY_FIELDS)
 _SUMMARY, _CRITERIA, _INTERVENTIONS = (
     _STUDY_FIELDS.index(name) for name in ("brief_summary", "eligibility_criteria", "interventions")
 )
-
-
-@dataclass(frozen=True)
-class Reading:
-    """Which of a record's optional pieces `parse_study` reads (see its arguments): every
-    string (`text`), the sites (else counted), the MeSH terms (else `UNREAD_TERMS`)."""
-
-    text: bool = False
-    sites: bool = True
-    mesh: bool = True
-
-    def covers(self, wanted: Reading) -> bool:
-        """Whether records read so have every piece `wanted` reads."""
-        return (
-            (self.text or not wanted.text)
-            and (self.sites or not wanted.sites)
-            and (self.mesh or not wanted.mesh)
-        )
-
-
-READ_ALL = Reading()  # every piece but `Study.text`: what a record is read with by default
 
 
 # -- small parsers ---------------------------------------------------------------------------

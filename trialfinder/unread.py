@@ -1,6 +1,7 @@
-"""Markers for the pieces of a record that were not read, or were let go: each stands where
-the piece would be, and reading through it raises, so that a record read for one search is
-never taken, by what reads it later, for one that has none of that piece.
+"""Which optional pieces of a record are read (`Reading`), and markers for those that were
+not, or were let go: each stands where the piece would be, and reading through it raises, so
+that a record read for one search is never taken, by what reads it later, for one that has
+none of that piece.
 
 `records.parse_study` puts `UnreadSites` (the sites counted, not read) and `UNREAD_TERMS`
 (the MeSH terms) where it was asked to skip them; `Study.without_long_texts` puts
@@ -11,9 +12,31 @@ never taken, by what reads it later, for one that has none of that piece.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["UNREAD_TERMS", "UNREAD_TEXT", "UnreadSites"]
+__all__ = ["READ_ALL", "UNREAD_TERMS", "UNREAD_TEXT", "Reading", "UnreadSites"]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Which of a record's optional pieces `parse_study` reads (see its arguments): every
+    string (`text`), the sites (else counted), the MeSH terms (else `UNREAD_TERMS`)."""
+
+    text: bool = False
+    sites: bool = True
+    mesh: bool = True
+
+    def covers(self, wanted: Reading) -> bool:
+        """Whether records read so have every piece `wanted` reads."""
+        return (
+            (self.text or not wanted.text)
+            and (self.sites or not wanted.sites)
+            and (self.mesh or not wanted.mesh)
+        )
+
+
+READ_ALL = Reading()  # every piece but `Study.text`: what a record is read with by default
 
 
 class UnreadSites(tuple[Any, ...]):
