@@ -16,6 +16,9 @@ the targets mean, the most the run holds at once: in runs of their own (sampling
 the process tree's proportional set sizes summed every 20 ms, and at least the main process's
 own exact peak.
 
+The header also prints the machine reference (`benchmarks/machine.py`): one fixed workload
+timed at the start and the end of the run, so runs on other machines or hours compare.
+
 `--quick` is for iterating: 1,020 studies, 0.2 s and 0.1 s latency; about a minute. The thin
 peer's row needs `pip install -e '.[bench]'` (PyPI's ctgov), and is skipped without it.
 """
@@ -34,7 +37,7 @@ from pathlib import Path
 
 from ctgov_server import FakeCtGov
 
-from benchmarks import corpus
+from benchmarks import corpus, machine
 from benchmarks.scenarios import NEEDS_SERVER, SCENARIOS, Bench, Row
 
 HEADERS = ("measure", "wall s", "cpu s", "requests", "bytes/study", "studies/s", "peak MB")
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     if count < 4:
         parser.error("--studies must be at least 4")
     started = time.perf_counter()
+    reference = machine.reference_seconds()
     with tempfile.TemporaryDirectory(prefix="trialfinder-bench-") as scratch:
         bench = Bench(
             count,
@@ -126,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         f"trialfinder benchmark, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, "
         f"commit {_commit()}, {count:,} distinct studies, {os.cpu_count()} cores "
         f"(load {load}), {time.perf_counter() - started:.0f} s in all"
+    )
+    print(
+        f"machine reference (benchmarks/machine.py, CPU s, best of 3; smaller is faster): "
+        f"{reference:.3f} at the start, {machine.reference_seconds():.3f} at the end"
     )
     print(table(bench.rows))
     for problem in bench.problems:
