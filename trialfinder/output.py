@@ -7,10 +7,12 @@ leaving half a file behind.
 
 from __future__ import annotations
 
+import codecs
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from trialfinder.errors import OutputError, UsageError
@@ -44,37 +46,46 @@ def check_binary_output(output: Path | None, fmt: str) -> None:
 
 
 def write_output(
-    text: str | bytes, output: Path | None, *, bom: bool = False, quiet: bool = False
+    text: str | bytes | Iterable[str],
+    output: Path | None,
+    *,
+    bom: bool = False,
+    quiet: bool = False,
 ) -> None:
     """Data to stdout, or to a file: a regular file is replaced whole or not at all.
 
-    Bytes (a binary format) are written as they are: to stdout's binary buffer, or to a file.
+    Text may come in pieces (`render.formats.render_chunks`), each written as it is made;
+    a piece that fails to come leaves a file as it was. Bytes (a binary format) are written
+    as they are: to stdout's binary buffer, or to a file.
     """
     target = check_output(output)
     encoding = "utf-8-sig" if bom else "utf-8"
     if isinstance(text, bytes):
         _write_bytes(text, target, output, quiet)
         return
+    pieces = [text] if isinstance(text, str) else text
     if target is None:
         encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
         buffer = getattr(sys.stdout, "buffer", None)
-        if encoding not in ("utf8", "utf8sig") and buffer is not None:
-            # The data is UTF-8 whatever the locale says (a cp1252 console or redirect would
-            # otherwise fail on the first "≥" in an eligibility sentence).
-            sys.stdout.flush()
-            buffer.write(text.encode("utf-8"))
-            buffer.flush()
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        # The data is UTF-8 whatever the locale says (a cp1252 console or redirect would
+        # otherwise fail on the first "≥" in an eligibility sentence).
+        raw = buffer if encoding not in ("utf8", "utf8sig") else None
+        sys.stdout.flush()
+        for piece in pieces:
+            if raw is not None:
+                raw.write(piece.encode("utf-8"))
+            else:
+                sys.stdout.write(piece)
+        (raw or sys.stdout).flush()
         return
     try:
         if target.exists() and not target.is_file():
             # A device or a pipe (/dev/stdout, a FIFO): write into it, never replace it.
             with open(target, "w", encoding=encoding, newline="") as fh:
-                fh.write(text)
+                for piece in pieces:
+                    fh.write(piece)
         else:
-            replace_atomically(target, text, encoding)
+            replace_atomically(target, pieces, encoding)
     except OSError as exc:
         raise OutputError(output, str(exc.strerror or exc).lower()) from None
     if not quiet:
@@ -99,15 +110,24 @@ def _write_bytes(data: bytes, target: Path | None, output: Path | None, quiet: b
         sys.stderr.write(f"Wrote {target}\n")
 
 
-def replace_atomically(target: Path, text: str | bytes, encoding: str = "utf-8") -> None:
+def replace_atomically(
+    target: Path, text: str | bytes | Iterable[str], encoding: str = "utf-8"
+) -> None:
     """Replace a regular file whole (or not at all), keeping its permissions; synced to disk.
 
-    Text is written in `encoding`; bytes as they are."""
+    Text (whole, or in pieces written as they come) is written in `encoding`; bytes as they
+    are. Until the last piece is written the file is as it was; an error on the way (from
+    the pieces too) leaves it so."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        data = text if isinstance(text, bytes) else text.encode(encoding)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(text, bytes):
+                fh.write(text)
+            else:
+                encoder = codecs.getincrementalencoder(encoding)()  # a BOM once, if any
+                for piece in [text] if isinstance(text, str) else text:
+                    fh.write(encoder.encode(piece))
+                fh.write(encoder.encode("", final=True))
             fh.flush()
             os.fsync(fh.fileno())  # a report is on disk before the baseline moves past it
         if target.exists():

@@ -224,7 +224,7 @@ def _emit(
     sheet: str = "trials",
     quiet: bool = False,
 ) -> None:
-    from trialfinder.render.formats import FORMATS, is_binary, render, render_bytes
+    from trialfinder.render.formats import FORMATS, is_binary, render_bytes, render_chunks
 
     if is_binary(fmt):
         write_output(render_bytes(frame, fmt, cols, sheet=sheet), output, quiet=quiet)
@@ -232,7 +232,8 @@ def _emit(
     into_file = to_file(output)
     if fmt == "table" and frame.empty and not into_file:
         return  # nothing to show; a file is still rewritten so it never holds stale results
-    text = render(frame, fmt, cols, width=None if into_file else width(), group=group)
+    # Written as it is made: a CSV or JSON-lines export never holds its whole text.
+    text = render_chunks(frame, fmt, cols, width=None if into_file else width(), group=group)
     write_output(text, output, bom=FORMATS[fmt].bom_in_files and into_file, quiet=quiet)
 
 

@@ -10,8 +10,9 @@ tabulate and openpyxl are imported only when a format renders.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from trialfinder.errors import InvalidOption
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 
 # (frame, columns, terminal width or None, column whose changes part rows or None) -> text
 Renderer = Callable[["pd.DataFrame", Sequence[str], "int | None", "str | None"], str]
+# (frame, columns) -> the text in pieces of about CHUNK_ROWS rows, for a format written as
+# it is made (a CSV of 20,000 rows held whole, with its rows and its encoding, was some 45 MB)
+Chunker = Callable[["pd.DataFrame", Sequence[str]], Iterator[str]]
+CHUNK_ROWS = 1000
 # The change reports' formats (rendered by trialfinder.render.changes and render.report).
 REPORT_FORMATS = ("markdown", "json", "csv", "html", "email")
 
@@ -34,12 +39,19 @@ class Format:
     description: str
     tabular: bool = False  # a table for people: readable subset of columns, fits the width
     bom_in_files: bool = False  # a UTF-8 byte-order mark when written to a file (Excel)
+    chunks: Chunker | None = None  # the same text in pieces (render_chunks), if it streams
 
 
 def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     """CSV with a header row, stable column order, formula-like cells neutralised: what
     `csv.writer` writes (quoted where needed, `\\r\\n` line ends), each distinct cell of a
     column converted and quoted once (`cells.csv_fields`)."""
+    return "".join(csv_chunks(frame, columns))
+
+
+def csv_chunks(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[str]:
+    """`render_csv` in pieces: the header line, then CHUNK_ROWS rows at a time (each cell
+    is made once for the whole column, as before; the rows are joined a piece at a time)."""
     from trialfinder.render.cells import csv_field, csv_fields
 
     header = [csv_field(c) for c in columns]
@@ -47,22 +59,45 @@ def render_csv(frame: pd.DataFrame, columns: Sequence[str]) -> str:
     if len(columns) == 1:  # a row of one empty field is written "" (not an empty line)
         body = [['""' if f == "" else f for f in body[0]]]
         header = ['""' if f == "" else f for f in header]
-    rows = map(",".join, zip(*body, strict=True))
-    return "\r\n".join([",".join(header), *rows]) + "\r\n"
+    yield ",".join(header) + "\r\n"
+    rows = zip(*body, strict=True)
+    while piece := list(islice(rows, CHUNK_ROWS)):
+        yield "\r\n".join(map(",".join, piece)) + "\r\n"
 
 
 def _json(frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None) -> str:
+    return "".join(_json_chunks(frame, columns))
+
+
+def _json_chunks(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[str]:
+    """`json.dumps(records, indent=2)` of the whole array, CHUNK_ROWS records at a time: each
+    record as dumped alone, every line of it indented once more (a string in JSON holds no
+    line break)."""
     from trialfinder.render.cells import json_records
 
-    return json.dumps(json_records(frame, columns), ensure_ascii=False, indent=2) + "\n"
+    if frame.empty:
+        yield "[]\n"
+        return
+    for start in range(0, len(frame), CHUNK_ROWS):
+        records = json_records(frame.iloc[start : start + CHUNK_ROWS], columns)
+        items = [json.dumps(r, ensure_ascii=False, indent=2).replace("\n", "\n  ") for r in records]
+        opening = "[\n  " if start == 0 else ",\n  "
+        yield opening + ",\n  ".join(items)
+    yield "\n]\n"
 
 
 def _jsonl(
     frame: pd.DataFrame, columns: Sequence[str], width: int | None, group: str | None
 ) -> str:
+    return "".join(_jsonl_chunks(frame, columns))
+
+
+def _jsonl_chunks(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[str]:
     from trialfinder.render.cells import json_records
 
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in json_records(frame, columns))
+    for start in range(0, len(frame), CHUNK_ROWS):
+        records = json_records(frame.iloc[start : start + CHUNK_ROWS], columns)
+        yield "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
 def _table(
@@ -95,9 +130,10 @@ FORMATS: dict[str, Format] = {
             lambda frame, cols, width, group: render_csv(frame, cols),
             "CSV",
             bom_in_files=True,
+            chunks=csv_chunks,
         ),
-        Format("json", _json, "one JSON array of objects"),
-        Format("jsonl", _jsonl, "one JSON object per line"),
+        Format("json", _json, "one JSON array of objects", chunks=_json_chunks),
+        Format("jsonl", _jsonl, "one JSON object per line", chunks=_jsonl_chunks),
         Format(
             "markdown",
             _markdown,
@@ -177,6 +213,24 @@ def render(
     parts a table's rows with a blank line where its value changes."""
     cols = list(columns) if columns else list(frame.columns)
     return FORMATS[check_format(fmt)].render(frame, cols, width, group)
+
+
+def render_chunks(
+    frame: pd.DataFrame,
+    fmt: str,
+    columns: Sequence[str] | None = None,
+    *,
+    width: int | None = None,
+    group: str | None = None,
+) -> Iterator[str]:
+    """`render` in pieces that join to the same text, made as they are written: a format
+    that streams (CSV, JSON lines) never holds its whole text; the others come in one piece."""
+    cols = list(columns) if columns else list(frame.columns)
+    chosen = FORMATS[check_format(fmt)]
+    if chosen.chunks is not None:
+        yield from chosen.chunks(frame, cols)
+    else:
+        yield chosen.render(frame, cols, width, group)
 
 
 def render_json(value: Mapping[str, Any] | Sequence[Any], *, lines: bool = False) -> str:
