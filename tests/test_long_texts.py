@@ -15,7 +15,7 @@ from trialfinder.cart.profile import profile_row, profile_study
 from trialfinder.ctgov.cores import WORKERS_ENV
 from trialfinder.ctgov.hooks import Hooks
 from trialfinder.ctgov.query import Query
-from trialfinder.ctgov.sources import FileSource, _page_records
+from trialfinder.ctgov.sources import FileSource, PageJob, _page_records
 from trialfinder.records import UNREAD_TEXT, Intervention, Study
 from trialfinder.search import SearchOptions, run_search
 from trialfinder.watch.compare import study_changes
@@ -80,8 +80,8 @@ def test_an_api_page_lets_them_go_once_classified(records_dir: Path) -> None:
     from records import real_studies
 
     raws = real_studies()[:40]
-    kept, results = _page_records((raws, "on page 1", profile_row, True))
-    lean, lean_results = _page_records((raws, "on page 1", profile_row, False))
+    kept, results = _page_records(PageJob(raws, "on page 1", profile_row, True))
+    lean, lean_results = _page_records(PageJob(raws, "on page 1", profile_row, False))
     assert lean_results == results and len(results) == 40
     assert [s.without_long_texts() for s in kept] == lean
 

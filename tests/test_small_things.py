@@ -89,3 +89,34 @@ def test_the_command_line_makes_cycle_collections_rarer() -> None:
         assert gc.isenabled()  # rarer, never off: cyclic garbage is still collected
     finally:
         gc.set_threshold(*saved)
+
+
+def test_the_command_line_keeps_large_blocks_on_mmap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc's threshold fixed at 128 KiB (mallopt M_MMAP_THRESHOLD, -3 in malloc.h), so page
+    bodies are given back when freed; a C library without mallopt is left as it is."""
+    import ctypes
+    import sys
+
+    from trialfinder.cli.app import _tune_malloc
+
+    calls: list[tuple[int, int]] = []
+
+    class Libc:
+        def mallopt(self, param: int, value: int) -> int:
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    assert run(["--version"]).code == 0
+    assert calls == [(-3, 128 * 1024)]
+
+    def missing(name: object) -> object:
+        raise OSError("no C library")
+
+    monkeypatch.setattr(ctypes, "CDLL", missing)
+    _tune_malloc()  # no error
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
+    _tune_malloc()
+    assert calls == [(-3, 128 * 1024)]  # not called elsewhere

@@ -152,6 +152,29 @@ def _tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+# glibc's malloc serves a block of 128 KiB or more by mmap, and gives it back whole when it
+# is freed, but each time such a block is freed it raises that threshold to the block's size
+# (up to 32 MiB): after the first page body of a few MB is freed, the next ones come from the
+# heap, which they leave full of holes it cannot give back. Fixed at 128 KiB (which also ends
+# the raising), a search of 20,020 studies held at once: 316 -> 233 MB as a table, 526 -> 325
+# MB as CSV from the API, 246 -> 236 MB from saved files (benchmarks; no time lost).
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+MMAP_THRESHOLD = 128 * 1024
+
+
+def _tune_malloc() -> None:
+    """Large blocks from mmap, always (above); nothing where there is no glibc mallopt."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
 def entry() -> None:
     """The `trialfinder` command: `main`, then an exit that skips the interpreter's last
     collection, a walk over every object still alive (0.17 s after a 20,000-study search);
@@ -166,6 +189,7 @@ def entry() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and turn every failure into one clear line."""
     _tune_gc()
+    _tune_malloc()
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="trialfinder", standalone_mode=False)

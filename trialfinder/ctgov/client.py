@@ -216,6 +216,11 @@ class CtGovClient:
                 raise
             finally:
                 response.close()
+        # A response and httpx's stream around its body point at each other: a cycle that
+        # only the collector frees, and it runs rarely here (cli.app.GC_THRESHOLDS), so every
+        # page's body stayed alive (76 MB after 21 pages of a table search, more with full
+        # records). The body is read: a plain stream of it breaks the cycle.
+        response.stream = httpx.ByteStream(response.content)
         return response
 
     def _check_run_deadline(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from trialfinder.ctgov.cores import Workers, worker_count
 from trialfinder.ctgov.hooks import (
@@ -24,6 +24,7 @@ from trialfinder.ctgov.hooks import (
     classify_batch,
     dedupe,
 )
+from trialfinder.ctgov.lean import NotLean, lean_studies
 from trialfinder.ctgov.local import FileSource, LocalSource, RecordsSource
 from trialfinder.ctgov.pages import Page, decode_json
 from trialfinder.ctgov.prefetch import ahead
@@ -51,25 +52,44 @@ __all__ = [
 ]
 
 
-def _from_api(raw: Any, where: str) -> Study:
+def _from_api(raw: Any, where: str, *, sites: bool = True) -> Study:
     try:
-        return parse_study(raw)
+        return parse_study(raw, sites=sites)
     except RecordError as exc:
         raise ApiError(f"the API sent {where} that is {exc}: {describe_raw(raw)}") from None
 
 
-# (the page's raw studies, as JSON or decoded; where they come from; hooks.classify; and
-# hooks.long_texts)
-_Job = tuple["bytes | list[Any]", str, "Callable[[Study], Any] | None", bool]
+class PageJob(NamedTuple):
+    """One page's work for `_page_records`, as sent to a worker process."""
+
+    data: bytes | list[Any]  # the page's raw studies, as the JSON array that came or decoded
+    where: str  # "on page N", for errors
+    classify: Callable[[Study], Any] | None  # hooks.classify
+    long_texts: bool  # hooks.long_texts
+    sites: bool = True  # read the sites, or only count them (records.UnreadSites)
+
+
 _Records = tuple[list[Study], list[Any]]
 
 
-def _page_records(job: _Job) -> _Records:
-    """One page's records and `classify` of each (in a worker process, or here)."""
-    data, where, classify, long_texts = job
-    raws = decode_json(data) if isinstance(data, bytes) else data
-    batch = [_from_api(s, f"item {i} {where}") for i, s in enumerate(raws, 1)]
-    return classify_batch(batch, classify, long_texts)
+def _page_records(job: PageJob) -> _Records:
+    """One page's records and `classify` of each (in a worker process, or here). The JSON
+    that came is decoded lean (`ctgov.lean`: the pieces a Study is made from); a page that
+    does not decode so, or holds a record that is no study, is decoded whole, so that the
+    error names the record as the API sent it."""
+    raws = job.data
+    if isinstance(raws, bytes):
+        try:
+            lean = lean_studies(raws, sites=job.sites)
+            batch = [
+                _from_api(s, f"item {i} {job.where}", sites=job.sites)
+                for i, s in enumerate(lean, 1)
+            ]
+            return classify_batch(batch, job.classify, job.long_texts)
+        except (NotLean, ApiError):
+            raws = decode_json(raws)
+    batch = [_from_api(s, f"item {i} {job.where}", sites=job.sites) for i, s in enumerate(raws, 1)]
+    return classify_batch(batch, job.classify, job.long_texts)
 
 
 def count_slack(total: int) -> int:
@@ -125,7 +145,8 @@ class ApiSource(Closing):
         sites: bool = True,
     ) -> Fetched:
         """Page through the whole search (or until `limit` studies have come). The records
-        hold what `fields` asked for (`sites` is for saved data, read whole)."""
+        hold what `fields` asked for; without `sites`, their sites are counted, not read
+        (`records.UnreadSites`: the caller reads none of them)."""
         params = query.to_params(fields)
         page_size = min(limit, MAX_PAGE_SIZE) if limit else MAX_PAGE_SIZE
         studies: list[Study] = []
@@ -154,9 +175,10 @@ class ApiSource(Closing):
         def take(page: Page, where: str) -> None:
             data = page.studies_json()
             if data is not None and workers.forked:
-                done = workers.put((data, where, hooks.classify, hooks.long_texts))
+                done = workers.put(PageJob(data, where, hooks.classify, hooks.long_texts, sites))
             else:
-                done = [_page_records((page.studies, where, hooks.classify, hooks.long_texts))]
+                job = PageJob(page.studies, where, hooks.classify, hooks.long_texts, sites)
+                done = [_page_records(job)]
             for batch, results in done:
                 record(batch, results)
 
@@ -180,7 +202,7 @@ class ApiSource(Closing):
         # while this one is worked on, or, on a slow link, in concurrent date slices; and
         # read their records on every core, in processes forked before those threads start.
         every = bool(first.next_token) and (limit is None or (total or limit + 1) <= limit)
-        workers: Workers[_Job, _Records] = Workers(_page_records, worker_count() if every else 1)
+        workers: Workers[PageJob, _Records] = Workers(_page_records, worker_count() if every else 1)
         try:
             rest = self._slices(params, first, seconds, hooks) if every else None
             later = ahead(pages) if every and rest is None else pages  # before the work
