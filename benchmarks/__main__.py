@@ -6,7 +6,7 @@ It serves N distinct, real-shaped studies (default 20,020: 21 pages, the last on
 from the loopback fake API with latency injected, runs the real CLI in child processes, and
 prints one table: wall and CPU seconds, requests, bytes per study, studies a second, peak
 memory, and each target with PASS or FAIL, the floors they are judged against measured in the
-same run. Scenarios (--only): slow, pace, source, memory, stages, bytes, help.
+same run. Scenarios (--only): slow, pace, source, memory, apimem, stages, bytes, help.
 
 CPU seconds include the worker processes trialfinder forks to read pages on every core, and
 so does peak memory. In the timed rows it is the main process's peak plus each worker's: an
