@@ -95,14 +95,18 @@ def _peak_mb(run: ChildRun) -> float:
     return (run.peak_rss + workers * run.workers_peak_rss) / MB
 
 
+def _api_search(bench: Bench, fmt: str) -> list[str]:
+    """The benchmark's search against the fake API, as the default table or `fmt`."""
+    assert bench.server is not None
+    args = [*SEARCH, "--api-url", bench.server.base_url, "--quiet"]
+    return args if fmt == "table" else [*args, "--format", fmt]
+
+
 def _cli(bench: Bench, label: str, env: dict[str, str], fmt: str = "table") -> tuple[Row, float]:
     """The default-table (or `fmt`) search against the server; its row and wall seconds."""
     assert bench.server is not None
     before = len(bench.server.requests)
-    args = [*SEARCH, "--api-url", bench.server.base_url, "--quiet"]
-    if fmt != "table":
-        args += ["--format", fmt]
-    run = run_child("child", args, env, workdir=bench.workdir)
+    run = run_child("child", _api_search(bench, fmt), env, workdir=bench.workdir)
     problem = bench.checked(label, run, fmt, bench.studies)
     row = Row(
         label,
@@ -268,9 +272,7 @@ def api_memory(bench: Bench) -> None:
     assert bench.server is not None
     bench.server.delay = 0.0
     for fmt in ("table", "csv"):
-        args = [*SEARCH, "--api-url", bench.server.base_url, "--quiet"]
-        if fmt != "table":
-            args += ["--format", fmt]
+        args = _api_search(bench, fmt)
         run = run_child("child", args, FAST, workdir=bench.workdir, sample_memory=True)
         label = f"memory: API search, {fmt}, {bench.studies:,} studies, held at once"
         problem = bench.checked(label, run, fmt, bench.studies)

@@ -109,6 +109,8 @@ def test_the_command_line_keeps_large_blocks_on_mmap(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(ctypes, "CDLL", lambda name: Libc())
     assert run(["--version"]).code == 0
+    assert calls == []  # nothing at start-up for --version or --help
+    assert run(["search", "--help"]).code == 0
     assert calls == [(-3, 128 * 1024)]
 
     def missing(name: object) -> object:

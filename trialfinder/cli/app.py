@@ -52,6 +52,7 @@ def _root(
     ] = False,
 ) -> None:
     """Find CAR-T trials, and trials open after CAR-T, on ClinicalTrials.gov."""
+    _tune_malloc()  # every command, not --help or --version (eager: they end before this)
 
 
 # -- helpers every command shares ----------------------------------------------------------
@@ -189,7 +190,6 @@ def entry() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app and turn every failure into one clear line."""
     _tune_gc()
-    _tune_malloc()
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="trialfinder", standalone_mode=False)

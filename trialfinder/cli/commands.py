@@ -232,7 +232,7 @@ def _emit(
     into_file = to_file(output)
     if fmt == "table" and frame.empty and not into_file:
         return  # nothing to show; a file is still rewritten so it never holds stale results
-    # Written as it is made: a CSV or JSON-lines export never holds its whole text.
+    # Written as it is made: a CSV, JSON or JSON-lines export never holds its whole text.
     text = render_chunks(frame, fmt, cols, width=None if into_file else width(), group=group)
     write_output(text, output, bom=FORMATS[fmt].bom_in_files and into_file, quiet=quiet)
 

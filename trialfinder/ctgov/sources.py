@@ -9,7 +9,7 @@ sources share, are in `ctgov.local` and `ctgov.hooks` and are named here too.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from trialfinder.ctgov.cores import Workers, worker_count
@@ -77,19 +77,19 @@ def _page_records(job: PageJob) -> _Records:
     that came is decoded lean (`ctgov.lean`: the pieces a Study is made from); a page that
     does not decode so, or holds a record that is no study, is decoded whole, so that the
     error names the record as the API sent it."""
-    raws = job.data
-    if isinstance(raws, bytes):
-        try:
-            lean = lean_studies(raws, sites=job.sites)
-            batch = [
-                _from_api(s, f"item {i} {job.where}", sites=job.sites)
-                for i, s in enumerate(lean, 1)
-            ]
-            return classify_batch(batch, job.classify, job.long_texts)
-        except (NotLean, ApiError):
-            raws = decode_json(raws)
-    batch = [_from_api(s, f"item {i} {job.where}", sites=job.sites) for i, s in enumerate(raws, 1)]
-    return classify_batch(batch, job.classify, job.long_texts)
+
+    def records(raws: Iterable[Any]) -> _Records:
+        batch = [
+            _from_api(s, f"item {i} {job.where}", sites=job.sites) for i, s in enumerate(raws, 1)
+        ]
+        return classify_batch(batch, job.classify, job.long_texts)
+
+    if not isinstance(job.data, bytes):
+        return records(job.data)
+    try:
+        return records(lean_studies(job.data, sites=job.sites))
+    except (NotLean, ApiError):
+        return records(decode_json(job.data))
 
 
 def count_slack(total: int) -> int:

@@ -73,16 +73,14 @@ def _json_chunks(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[str]:
     """`json.dumps(records, indent=2)` of the whole array, CHUNK_ROWS records at a time: each
     record as dumped alone, every line of it indented once more (a string in JSON holds no
     line break)."""
-    from trialfinder.render.cells import json_records
-
     if frame.empty:
         yield "[]\n"
         return
-    for start in range(0, len(frame), CHUNK_ROWS):
-        records = json_records(frame.iloc[start : start + CHUNK_ROWS], columns)
+    opening = "[\n  "
+    for records in _record_chunks(frame, columns):
         items = [json.dumps(r, ensure_ascii=False, indent=2).replace("\n", "\n  ") for r in records]
-        opening = "[\n  " if start == 0 else ",\n  "
         yield opening + ",\n  ".join(items)
+        opening = ",\n  "
     yield "\n]\n"
 
 
@@ -93,11 +91,16 @@ def _jsonl(
 
 
 def _jsonl_chunks(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[str]:
+    for records in _record_chunks(frame, columns):
+        yield "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def _record_chunks(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+    """`cells.json_records` of the frame, CHUNK_ROWS rows at a time."""
     from trialfinder.render.cells import json_records
 
     for start in range(0, len(frame), CHUNK_ROWS):
-        records = json_records(frame.iloc[start : start + CHUNK_ROWS], columns)
-        yield "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        yield json_records(frame.iloc[start : start + CHUNK_ROWS], columns)
 
 
 def _table(
@@ -211,8 +214,7 @@ def render(
 ) -> str:
     """Render a frame in one of FORMATS; `width` bounds tables only, and `group` (a column)
     parts a table's rows with a blank line where its value changes."""
-    cols = list(columns) if columns else list(frame.columns)
-    return FORMATS[check_format(fmt)].render(frame, cols, width, group)
+    return "".join(render_chunks(frame, fmt, columns, width=width, group=group))
 
 
 def render_chunks(
@@ -224,7 +226,8 @@ def render_chunks(
     group: str | None = None,
 ) -> Iterator[str]:
     """`render` in pieces that join to the same text, made as they are written: a format
-    that streams (CSV, JSON lines) never holds its whole text; the others come in one piece."""
+    that streams (CSV, JSON, JSON lines) never holds its whole text; the others come in one
+    piece."""
     cols = list(columns) if columns else list(frame.columns)
     chosen = FORMATS[check_format(fmt)]
     if chosen.chunks is not None:
